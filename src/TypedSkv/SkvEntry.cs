@@ -1,0 +1,39 @@
+using System.Text;
+using TypedSkv.Storage;
+
+namespace TypedSkv;
+
+/// <summary>
+/// One key from a scan. The value is read from disk only when asked for, so listing keys costs no value I/O.
+/// Valid while its scan is being enumerated (or its snapshot is open).
+/// </summary>
+public readonly struct SkvEntry
+{
+    private readonly byte[] _key;
+    private readonly DataFile _file;
+    private readonly long _offset;
+
+    internal SkvEntry(byte[] key, DataFile file, long offset, int valueLength)
+    {
+        _key = key;
+        _file = file;
+        _offset = offset;
+        ValueLength = valueLength;
+    }
+
+    /// <summary>The key bytes (do not change them: they are the index's own).</summary>
+    public ReadOnlyMemory<byte> Key => _key;
+
+    /// <summary>The key as UTF-8 text (invalid sequences become U+FFFD).</summary>
+    public string KeyString => Encoding.UTF8.GetString(_key);
+
+    public int ValueLength { get; }
+
+    /// <summary>Reads the value (checksum-verified).</summary>
+    public byte[] GetValue() => _file.ReadValue(_offset, _key, ValueLength);
+
+    /// <summary>Reads the value as UTF-8 text.</summary>
+    public string GetValueString() => Encoding.UTF8.GetString(GetValue());
+
+    public override string ToString() => KeyFormatter.Describe(_key);
+}

@@ -1,0 +1,27 @@
+namespace TypedSkv;
+
+/// <summary>When a write is considered done.</summary>
+public enum SkvDurability
+{
+    /// <summary>Writes sit in the store's write buffer and the OS cache; flushed on <see cref="SkvStore.Flush"/> and Dispose. A crash may lose recent writes (never corrupts older ones).</summary>
+    None = 0,
+
+    /// <summary>Every write is handed to the OS before the call returns: survives a process crash, not a power loss.</summary>
+    Flush = 1,
+
+    /// <summary>Every write is on stable storage (fsync) before the call returns. Concurrent writers share fsyncs (group commit).</summary>
+    Fsync = 2,
+}
+
+/// <summary>Options for <see cref="SkvStore.Open(string, SkvOptions?)"/>.</summary>
+public sealed record SkvOptions
+{
+    /// <summary>Default <see cref="SkvDurability.Fsync"/>.</summary>
+    public SkvDurability Durability { get; init; } = SkvDurability.Fsync;
+
+    /// <summary>Create the file when it does not exist (default true).</summary>
+    public bool CreateIfMissing { get; init; } = true;
+
+    /// <summary>Size of the in-process write buffer in bytes (default 256 KiB).</summary>
+    public int WriteBufferSize { get; init; } = 256 * 1024;
+}

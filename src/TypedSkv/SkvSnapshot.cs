@@ -1,0 +1,55 @@
+using System.Diagnostics.CodeAnalysis;
+using TypedSkv.Indexing;
+using TypedSkv.Storage;
+
+namespace TypedSkv;
+
+/// <summary>
+/// A read-only view of the store at one point in time. Writes and compactions after it was taken are not seen,
+/// and it keeps its data file readable until disposed. This is what a backup iterates.
+/// </summary>
+public sealed class SkvSnapshot : IDisposable
+{
+    private readonly StoreState _state;
+    private int _disposed;
+
+    internal SkvSnapshot(StoreState state) => _state = state;
+
+    public long Count => _state.Count;
+
+    public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
+    {
+        ThrowIfDisposed();
+        return _state.TryGet(key, out value);
+    }
+
+    public byte[] Get(ReadOnlySpan<byte> key) => TryGet(key, out var v) ? v : throw new SkvKeyNotFoundException(key);
+
+    public bool ContainsKey(ReadOnlySpan<byte> key)
+    {
+        ThrowIfDisposed();
+        return _state.ContainsKey(key);
+    }
+
+    public IEnumerable<SkvEntry> Scan() => ScanRange(null, null);
+
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) =>
+        prefix.IsEmpty ? ScanRange(null, null) : ScanRange(prefix.ToArray(), KeyIndex.PrefixEnd(prefix));
+
+    public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
+    {
+        ThrowIfDisposed();
+        foreach (var (key, entry) in KeyIndex.Range(_state.Root, fromInclusive, toExclusive))
+        {
+            ThrowIfDisposed();
+            yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength);
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _state.File.Release();
+    }
+}

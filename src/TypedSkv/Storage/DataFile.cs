@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Microsoft.Win32.SafeHandles;
+
+namespace TypedSkv.Storage;
+
+/// <summary>
+/// One open data file: positional reads for any thread, appends through a write buffer for the single writer.
+/// Reads never lock. A record still in the write buffer is copied out of it seqlock-style: the copy counts
+/// only if no flush happened meanwhile (a flush moves <see cref="_flushedEnd"/>), else the record is on disk.
+/// Reference-counted so that a compaction can retire the file while readers still use it.
+/// </summary>
+internal sealed class DataFile
+{
+    private readonly SafeFileHandle _handle;
+    private readonly byte[] _buffer;
+    private int _bufferLength;
+    private long _flushedEnd;   // bytes [0, _flushedEnd) are in the OS; the buffer holds [_flushedEnd, _appendEnd)
+    private long _appendEnd;
+    private long _durableEnd;
+    private int _refs = 1;
+    private readonly object _syncGate = new();
+
+    public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable)
+    {
+        Path = path;
+        _handle = handle;
+        _flushedEnd = _appendEnd = _durableEnd = end;
+        _buffer = writable ? new byte[Math.Max(bufferSize, 4096)] : [];
+    }
+
+    public string Path { get; }
+    public long AppendEnd => Volatile.Read(ref _appendEnd);
+    public long Length => AppendEnd;
+    internal SafeFileHandle Handle => _handle;
+
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            int r = Volatile.Read(ref _refs);
+            if (r == 0) return false;
+            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) _handle.Dispose();
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// <summary>Reads exactly dest.Length bytes at offset, from the OS or from the write buffer.</summary>
+    public void ReadAt(long offset, Span<byte> dest)
+    {
+        while (true)
+        {
+            long flushed = Volatile.Read(ref _flushedEnd);
+            if (offset < flushed || _buffer.Length == 0)
+            {
+                ReadFromDisk(offset, dest);
+                return;
+            }
+            long inBuffer = offset - flushed;
+            if (inBuffer + dest.Length > _buffer.Length)
+            {
+                // the buffer was flushed and refilled since the index entry was published: on disk now
+                ReadFromDisk(offset, dest);
+                return;
+            }
+            _buffer.AsSpan((int)inBuffer, dest.Length).CopyTo(dest);
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _flushedEnd) == flushed) return;
+        }
+    }
+
+    private void ReadFromDisk(long offset, Span<byte> dest)
+    {
+        while (dest.Length > 0)
+        {
+            int n = RandomAccess.Read(_handle, dest, offset);
+            if (n <= 0) throw new SkvCorruptionException(Path, offset, "unexpected end of file inside a record");
+            dest = dest[n..];
+            offset += n;
+        }
+    }
+
+    /// <summary>Reads and checks a Put record's value. Never returns bytes that fail the record checksum.</summary>
+    public byte[] ReadValue(long offset, ReadOnlySpan<byte> expectedKey, int valueLength)
+    {
+        int keyLength = expectedKey.Length;
+        var value = valueLength == 0 ? [] : GC.AllocateUninitializedArray<byte>(valueLength);
+        int headLength = RecordFormat.HeaderSize + keyLength;
+        if (headLength + valueLength <= 512)
+        {
+            Span<byte> rec = stackalloc byte[headLength + valueLength];
+            ReadAt(offset, rec);
+            CheckRecord(offset, rec, RecordFormat.Hash(rec[8..], offset), expectedKey, valueLength);
+            rec[headLength..].CopyTo(value);
+            return value;
+        }
+        byte[] head = ArrayPool<byte>.Shared.Rent(headLength);
+        try
+        {
+            var headSpan = head.AsSpan(0, headLength);
+            ReadAt(offset, headSpan);
+            ReadAt(offset + headLength, value);
+            var hasher = new XxHash3(offset);
+            hasher.Append(headSpan[8..]);
+            hasher.Append(value);
+            CheckRecord(offset, headSpan, hasher.GetCurrentHashAsUInt64(), expectedKey, valueLength);
+            return value;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    private void CheckRecord(long offset, ReadOnlySpan<byte> head, ulong actualHash, ReadOnlySpan<byte> expectedKey, int valueLength)
+    {
+        var h = RecordFormat.ReadHeader(head);
+        if (h.Hash != actualHash)
+            throw new SkvCorruptionException(Path, offset, $"record checksum mismatch reading key {KeyFormatter.Describe(expectedKey)}");
+        if (h.Kind != RecordKind.Put || h.KeyLength != expectedKey.Length || h.ValueLength != valueLength
+            || !head.Slice(RecordFormat.HeaderSize, expectedKey.Length).SequenceEqual(expectedKey))
+            throw new SkvCorruptionException(Path, offset, $"index points at a record that is not the value of key {KeyFormatter.Describe(expectedKey)}");
+    }
+
+    // ---------------------------------------------------------------- writes (single writer)
+
+    /// <summary>Appends one record; returns its offset. Caller holds the store's write lock.</summary>
+    public long Append(RecordKind kind, RecordFlags flags, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        long offset = _appendEnd;
+        int size = checked((int)RecordFormat.RecordSize(key.Length, value.Length));
+        if (size > _buffer.Length - _bufferLength) FlushBuffer();
+        if (size <= _buffer.Length)
+        {
+            RecordFormat.Write(_buffer.AsSpan(_bufferLength, size), offset, kind, flags, key, value);
+            _bufferLength += size;
+            Volatile.Write(ref _appendEnd, offset + size);
+            return offset;
+        }
+        // larger than the whole buffer: goes straight to the file (the buffer is empty here)
+        byte[] rec = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            RecordFormat.Write(rec.AsSpan(0, size), offset, kind, flags, key, value);
+            RandomAccess.Write(_handle, rec.AsSpan(0, size), offset);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rec);
+        }
+        Volatile.Write(ref _appendEnd, offset + size);
+        Volatile.Write(ref _flushedEnd, offset + size);
+        return offset;
+    }
+
+    public long AppendCommit(int recordCount)
+    {
+        Span<byte> count = stackalloc byte[RecordFormat.CommitValueLength];
+        BinaryPrimitives.WriteInt32LittleEndian(count, recordCount);
+        return Append(RecordKind.Commit, RecordFlags.None, default, count);
+    }
+
+    /// <summary>Hands buffered records to the OS. Caller holds the store's write lock.</summary>
+    public void FlushBuffer()
+    {
+        if (_bufferLength == 0) return;
+        RandomAccess.Write(_handle, _buffer.AsSpan(0, _bufferLength), _flushedEnd);
+        // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read
+        Volatile.Write(ref _flushedEnd, _appendEnd);
+        _bufferLength = 0;
+    }
+
+    /// <summary>
+    /// Makes everything up to <paramref name="end"/> durable. Concurrent callers share one fsync: whoever gets
+    /// the gate flushes and syncs for everybody who appended before it.
+    /// </summary>
+    public void WaitDurable(long end, SemaphoreSlim writeLock)
+    {
+        if (Volatile.Read(ref _durableEnd) >= end) return;
+        lock (_syncGate)
+        {
+            if (Volatile.Read(ref _durableEnd) >= end) return;
+            long target;
+            writeLock.Wait();
+            try
+            {
+                FlushBuffer();
+                target = _appendEnd;
+            }
+            finally
+            {
+                writeLock.Release();
+            }
+            // the write lock is free again: other writers append while this thread waits for the disk
+            RandomAccess.FlushToDisk(_handle);
+            Volatile.Write(ref _durableEnd, target);
+        }
+    }
+
+    public void SyncToDisk()
+    {
+        lock (_syncGate)
+        {
+            FlushBuffer();
+            RandomAccess.FlushToDisk(_handle);
+            Volatile.Write(ref _durableEnd, _appendEnd);
+        }
+    }
+
+    /// <summary>Drops everything from <paramref name="offset"/> on (an aborted batch). Caller holds the write lock.</summary>
+    public void TruncateTo(long offset)
+    {
+        if (offset >= _flushedEnd)
+        {
+            _bufferLength = (int)(offset - _flushedEnd);
+        }
+        else
+        {
+            _bufferLength = 0;
+            RandomAccess.SetLength(_handle, offset);
+            Volatile.Write(ref _flushedEnd, offset);
+        }
+        Volatile.Write(ref _appendEnd, offset);
+        if (_durableEnd > offset) Volatile.Write(ref _durableEnd, offset);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace TypedSkv.Storage;
+
+internal enum RecordKind : byte
+{
+    Put = 1,
+    Delete = 2,
+    /// <summary>Removes every key written before it.</summary>
+    Clear = 3,
+    /// <summary>Ends a batch: the batch's records take effect only when this record is intact.</summary>
+    Commit = 4,
+}
+
+[Flags]
+internal enum RecordFlags : byte
+{
+    None = 0,
+    /// <summary>The record belongs to a batch and is applied when the batch's Commit record is read.</summary>
+    InBatch = 1,
+}
+
+/// <summary>
+/// Layout of the data file (docs/file-format.md). All integers little-endian.
+/// File header, 32 bytes:
+///   0  8  magic "TYPEDSKV"
+///   8  2  format version (1)
+///   10 2  header size (32)
+///   12 4  reserved, zero
+///   16 8  creation time, Unix milliseconds
+///   24 8  XxHash3 of bytes 0..24
+/// Record, 16-byte header then key then value:
+///   0  8  XxHash3 (seeded with the record's file offset) of bytes 8..end; a record copied to another offset fails
+///   8  1  kind (RecordKind)
+///   9  1  flags (RecordFlags)
+///   10 2  key length (0..1024; 1..1024 for Put and Delete)
+///   12 4  value length (Put: the value; Commit: 4 bytes holding the batch's record count; else 0)
+///   16    key bytes, value bytes
+/// </summary>
+internal static class RecordFormat
+{
+    public static ReadOnlySpan<byte> Magic => "TYPEDSKV"u8;
+    public const ushort FormatVersion = 1;
+    public const int FileHeaderSize = 32;
+    public const int HeaderSize = 16;
+    public const int MaxKeyLength = 1024;
+    public const int MaxValueLength = 1024 * 1024 * 1024; // 1 GiB
+    public const int CommitValueLength = 4;
+
+    public static long RecordSize(int keyLength, int valueLength) => HeaderSize + (long)keyLength + valueLength;
+
+    public static ulong Hash(ReadOnlySpan<byte> bodyFromByte8, long offset) =>
+        XxHash3.HashToUInt64(bodyFromByte8, offset);
+
+    /// <summary>Writes a whole record into <paramref name="dest"/> (exactly RecordSize bytes).</summary>
+    public static void Write(Span<byte> dest, long offset, RecordKind kind, RecordFlags flags,
+        ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        dest[8] = (byte)kind;
+        dest[9] = (byte)flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)key.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(dest[12..], value.Length);
+        key.CopyTo(dest[HeaderSize..]);
+        value.CopyTo(dest[(HeaderSize + key.Length)..]);
+        int size = HeaderSize + key.Length + value.Length;
+        BinaryPrimitives.WriteUInt64LittleEndian(dest, Hash(dest[8..size], offset));
+    }
+
+    /// <summary>Decoded fixed part of a record header.</summary>
+    public readonly record struct Header(ulong Hash, RecordKind Kind, RecordFlags Flags, int KeyLength, int ValueLength)
+    {
+        public long Size => RecordSize(KeyLength, ValueLength);
+    }
+
+    public static Header ReadHeader(ReadOnlySpan<byte> src) => new(
+        BinaryPrimitives.ReadUInt64LittleEndian(src),
+        (RecordKind)src[8],
+        (RecordFlags)src[9],
+        BinaryPrimitives.ReadUInt16LittleEndian(src[10..]),
+        BinaryPrimitives.ReadInt32LittleEndian(src[12..]));
+
+    /// <summary>Whether the header fields are possible at all (before the hash is checked).</summary>
+    public static bool IsPlausible(in Header h) => h.Kind switch
+    {
+        RecordKind.Put => h.KeyLength is >= 1 and <= MaxKeyLength && h.ValueLength is >= 0 and <= MaxValueLength && (h.Flags & ~RecordFlags.InBatch) == 0,
+        RecordKind.Delete => h.KeyLength is >= 1 and <= MaxKeyLength && h.ValueLength == 0 && (h.Flags & ~RecordFlags.InBatch) == 0,
+        RecordKind.Clear => h.KeyLength == 0 && h.ValueLength == 0 && (h.Flags & ~RecordFlags.InBatch) == 0,
+        RecordKind.Commit => h.KeyLength == 0 && h.ValueLength == CommitValueLength && h.Flags == RecordFlags.None,
+        _ => false,
+    };
+
+    public static void WriteFileHeader(Span<byte> dest, DateTimeOffset created)
+    {
+        dest[..FileHeaderSize].Clear();
+        Magic.CopyTo(dest);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], FileHeaderSize);
+        BinaryPrimitives.WriteInt64LittleEndian(dest[16..], created.ToUnixTimeMilliseconds());
+        BinaryPrimitives.WriteUInt64LittleEndian(dest[24..], XxHash3.HashToUInt64(dest[..24]));
+    }
+
+    /// <summary>Checks a file header; returns null when fine, else the problem.</summary>
+    public static string? CheckFileHeader(ReadOnlySpan<byte> src, out DateTimeOffset created)
+    {
+        created = default;
+        if (!src[..8].SequenceEqual(Magic)) return "not a TypedSkv data file (bad magic bytes)";
+        if (BinaryPrimitives.ReadUInt64LittleEndian(src[24..]) != XxHash3.HashToUInt64(src[..24]))
+            return "file header checksum mismatch";
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(src[8..]);
+        if (version != FormatVersion) return $"unsupported format version {version} (this build reads {FormatVersion})";
+        if (BinaryPrimitives.ReadUInt16LittleEndian(src[10..]) != FileHeaderSize) return "unsupported file header size";
+        created = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(src[16..]));
+        return null;
+    }
+}
