@@ -63,3 +63,34 @@ public sealed class CompactionTests : IDisposable
         Assert.Equal(32, result.BytesAfter);
     }
 }
+
+public sealed class EntryLifetimeTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void An_entry_kept_past_its_scan_fails_cleanly_once_compaction_retired_its_file()
+    {
+        using var store = SkvStore.Open(_dir.File("d.skv"), new SkvOptions { Durability = SkvDurability.None });
+        store.Put("a", "1");
+        store.Put("a", "2");
+        var kept = store.Scan().First();
+        Assert.Equal("2", kept.GetValueString()); // still fine: the file is current
+        store.Compact();
+        Assert.Throws<ObjectDisposedException>(() => kept.GetValue());
+        Assert.Equal("2", store.GetString("a"));
+    }
+
+    [Fact]
+    public void A_disposed_snapshot_refuses_reads()
+    {
+        using var store = SkvStore.Open(_dir.File("d.skv"), new SkvOptions { Durability = SkvDurability.None });
+        store.Put("a", "1");
+        var snap = store.GetSnapshot();
+        snap.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => snap.Get("a"u8));
+        Assert.Throws<ObjectDisposedException>(() => snap.Scan().ToList());
+    }
+}
