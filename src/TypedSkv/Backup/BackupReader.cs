@@ -93,6 +93,7 @@ internal sealed class BackupReader : IDisposable
     public bool Next()
     {
         if (_done) return false;
+        long? at = _inRecords ? _index + 1 : null; // the record being read, for errors
         try
         {
             if (!_inRecords) Start();
@@ -103,18 +104,18 @@ internal sealed class BackupReader : IDisposable
                 Finish();
                 return false;
             }
-            _index++;
+            at = ++_index;
             RecordOffset = _tokens.TokenOffset;
             ReadRecord();
             return true;
         }
         catch (JsonException ex)
         {
-            throw Error(_inRecords && !_done ? _index + 1 : null, "malformed JSON: " + CleanMessage(ex), _tokens.BytesConsumed, ex);
+            throw Error(_done ? null : at, "malformed JSON: " + CleanMessage(ex), _tokens.BytesConsumed, ex);
         }
         catch (InvalidDataException ex)
         {
-            throw Error(_inRecords && !_done ? _index + 1 : null, "the gzip data is corrupt: " + ex.Message, _tokens.BytesConsumed, ex);
+            throw Error(_done ? null : at, "the gzip data is corrupt: " + ex.Message, _tokens.BytesConsumed, ex);
         }
     }
 

@@ -29,8 +29,10 @@ internal static class BackupVerifier
         }
 
         var keyHashes = new HashSet<ulong>();
-        // only keys whose comparison failed are remembered, so that a later duplicate can correct them
-        var failed = new Dictionary<ulong, Outcome>();
+        // only keys whose comparison failed are remembered (with the record that decided it), so that a later
+        // duplicate (which a restore would keep) can correct them; their messages are listed at the end
+        var failed = new Dictionary<ulong, (Outcome Outcome, long Index)>();
+        var comparisonDetails = new List<(ulong Hash, VerifyProblem Problem)>();
         long duplicates = 0, text = 0, base64 = 0, distinct = 0;
         bool fatal = false;
         using var snapshot = store?.GetSnapshot();
@@ -65,9 +67,10 @@ internal static class BackupVerifier
                 if (outcome == Outcome.Matching) failed.Remove(h);
                 else
                 {
-                    failed[h] = outcome;
-                    Add(reader.RecordIndex, KeyFormatter.Describe(key),
-                        outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)");
+                    failed[h] = (outcome, reader.RecordIndex);
+                    if (comparisonDetails.Count < options.MaxProblems)
+                        comparisonDetails.Add((h, new VerifyProblem(reader.RecordIndex, KeyFormatter.Describe(key),
+                            outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
                 }
             }
             foreach (string p in reader.FileProblems) Add(null, null, p);
@@ -81,8 +84,14 @@ internal static class BackupVerifier
         StoreComparison? comparison = null;
         if (snapshot is not null && !fatal)
         {
-            long missing = failed.Values.Count(o => o == Outcome.Missing);
+            long missing = failed.Values.Count(o => o.Outcome == Outcome.Missing);
             long different = failed.Count - missing;
+            problemCount += failed.Count;
+            foreach (var (h, problem) in comparisonDetails)
+            {
+                if (problems.Count < options.MaxProblems && failed.TryGetValue(h, out var f) && f.Index == problem.RecordIndex)
+                    problems.Add(problem);
+            }
             long extra = 0;
             byte[] prefix = options.GetPrefix();
             foreach (var entry in snapshot.ScanPrefix(prefix))

@@ -25,6 +25,7 @@ internal sealed class JsonTokenSource : IDisposable
     private int _valueStart, _valueLength;
     private int _tokenStartInBuffer;
     private bool _anyToken;
+    private bool _bomChecked;
 
     public JsonTokenSource(Stream stream, int bufferSize = BackupFormat.ReaderBufferSize)
     {
@@ -61,10 +62,22 @@ internal sealed class JsonTokenSource : IDisposable
     /// </summary>
     public bool Read()
     {
+        if (!_bomChecked) SkipBom();
         while (true)
         {
             var reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _eof, _state);
-            if (reader.Read())
+            bool ok;
+            try
+            {
+                ok = reader.Read();
+            }
+            catch (JsonException) when (_eof && EndsTooEarly())
+            {
+                throw new JsonException(_anyToken
+                    ? "unexpected end of file: the JSON document is incomplete (truncated file?)"
+                    : "the file holds no JSON (empty file?)");
+            }
+            if (ok)
             {
                 Capture(ref reader);
                 _anyToken = true;
@@ -119,6 +132,32 @@ internal sealed class JsonTokenSource : IDisposable
         {
             if (TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && Depth == depth) return;
         }
+    }
+
+    /// <summary>
+    /// After the final block failed: would the same bytes have been fine with more data to come? Then the
+    /// input simply ended too early (a truncated file), rather than holding a syntax error.
+    /// </summary>
+    private bool EndsTooEarly()
+    {
+        var probe = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), isFinalBlock: false, _state);
+        try
+        {
+            while (probe.Read()) { }
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A UTF-8 byte order mark at the very start is skipped (some editors write one).</summary>
+    private void SkipBom()
+    {
+        _bomChecked = true;
+        while (_end < 3 && !_eof) Refill();
+        if (_end >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) _start = 3;
     }
 
     private void Refill()
