@@ -43,6 +43,7 @@ public sealed class BackupVerifyTests
         var (dir, store, path) = Setup();
         using var _ = dir;
         using var __ = store;
+        // "bin" sorts first: record index of k/NNN is NNN + 1
         store.Put("k/005", "changed");
         store.Delete("k/010");
         store.Put("zzz/extra", "new");
@@ -51,8 +52,8 @@ public sealed class BackupVerifyTests
 
         Assert.False(report.Ok);
         Assert.Equal(new StoreComparison(MissingInStore: 1, ExtraInStore: 1, DifferentValues: 1, Matching: 99), report.Comparison);
-        Assert.Contains(report.Problems, p => p.RecordIndex == 5 && p.Key == "\"k/005\"" && p.Message.Contains("differs"));
-        Assert.Contains(report.Problems, p => p.RecordIndex == 10 && p.Key == "\"k/010\"" && p.Message.Contains("missing in the store"));
+        Assert.Contains(report.Problems, p => p.RecordIndex == 6 && p.Key == "\"k/005\"" && p.Message.Contains("differs"));
+        Assert.Contains(report.Problems, p => p.RecordIndex == 11 && p.Key == "\"k/010\"" && p.Message.Contains("missing in the store"));
         Assert.Contains(report.Problems, p => p.RecordIndex is null && p.Key == "\"zzz/extra\"" && p.Message.Contains("not in the backup"));
         Assert.Equal(3, report.Problems.Count);
         Assert.True(SkvBackup.Verify(path).Ok); // the file itself is fine
