@@ -322,7 +322,6 @@ internal sealed class BackupReader : IDisposable
                 _tokens.ValueEquals(BackupFormat.KeyEncodingField) ? 4 :
                 _legacy && _tokens.ValueEquals(BackupFormat.LegacyValueB64Field) ? 5 :
                 _legacy && _tokens.ValueEquals(BackupFormat.LegacyIsBinaryField) ? 6 : 0;
-            string fieldName = field == 0 ? "" : Encoding.UTF8.GetString(_tokens.Value);
             ReadOrThrow("inside a record");
             var type = _tokens.TokenType;
             if (field == 0)
@@ -338,7 +337,7 @@ internal sealed class BackupReader : IDisposable
             }
             if (type != JsonTokenType.String)
             {
-                typeProblem ??= $"\"{fieldName}\" must be a string, not {Describe(type)}";
+                typeProblem ??= $"\"{FieldName(field)}\" must be a string, not {Describe(type)}";
                 _tokens.Skip();
                 continue;
             }
@@ -419,6 +418,16 @@ internal sealed class BackupReader : IDisposable
 
         _checksum.Add(Key, Value);
     }
+
+    private static string FieldName(int field) => field switch
+    {
+        1 => "key",
+        2 => "value",
+        3 => "encoding",
+        4 => "key_encoding",
+        5 => "value_b64",
+        _ => "is_binary",
+    };
 
     private static Enc ParseEncoding(ReadOnlySpan<byte> s, out string? unknown)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 
 namespace TypedSkv.Backup;
@@ -34,17 +35,15 @@ internal sealed class Utf8JsonTextEncoder : JavaScriptEncoder
         return -1;
     }
 
-    public override int FindFirstCharacterToEncodeUtf8(ReadOnlySpan<byte> utf8Text)
-    {
+    public override int FindFirstCharacterToEncodeUtf8(ReadOnlySpan<byte> utf8Text) =>
         // callers pass valid UTF-8 (checked before a value is written as text); multi-byte sequences never
-        // contain bytes below 0x80, so a byte scan is exact
-        for (int i = 0; i < utf8Text.Length; i++)
-        {
-            byte b = utf8Text[i];
-            if (b < 0x20 || b == (byte)'"' || b == (byte)'\\') return i;
-        }
-        return -1;
-    }
+        // contain bytes below 0x80, so a (vectorized) byte search is exact
+        utf8Text.IndexOfAny(MustEscape);
+
+    private static readonly SearchValues<byte> MustEscape = SearchValues.Create(
+        [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
+         0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F,
+         (byte)'"', (byte)'\\']);
 
     public override unsafe bool TryEncodeUnicodeScalar(int unicodeScalar, char* buffer, int bufferLength, out int numberOfCharactersWritten)
     {
