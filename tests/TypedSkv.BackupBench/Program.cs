@@ -53,6 +53,26 @@ switch (cmd)
         Report("backup", r.Bytes, r.Records, sw.Elapsed, baseRss);
         break;
     }
+    case "backup-gz":
+    {
+        using var store = SkvStore.OpenReadOnly(storePath);
+        long baseRss = Rss();
+        var sw = Stopwatch.StartNew();
+        var r = store.Backup(backupPath + ".gz");
+        Report("backup-gz", r.Bytes, r.Records, sw.Elapsed, baseRss);
+        break;
+    }
+    case "verify":
+    case "verify-store":
+    {
+        using var store = SkvStore.OpenReadOnly(storePath);
+        long baseRss = Rss();
+        var sw = Stopwatch.StartNew();
+        var r = cmd == "verify" ? SkvBackup.Verify(backupPath) : SkvBackup.Verify(backupPath, store);
+        if (!r.Ok) throw new Exception(r.ToString());
+        Report(cmd, r.Bytes, r.Records, sw.Elapsed, baseRss);
+        break;
+    }
     case "bare-write":
     {
         using var store = SkvStore.OpenReadOnly(storePath);

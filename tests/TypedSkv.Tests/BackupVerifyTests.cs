@@ -162,3 +162,61 @@ public sealed class BackupVerifyTests
         Assert.Throws<FileNotFoundException>(() => store.Restore(dir.File("nope.json")));
     }
 }
+
+public sealed class BackupChecksumDefinitionTests
+{
+    /// <summary>Recomputes the checksum exactly as docs/backup-format.md defines it, independently of the writer.</summary>
+    [Fact]
+    public void Checksum_IsXxh3OverLengthPrefixedDecodedRecords_AsDocumented()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("a", "text é");
+        store.Put(new byte[] { 0xFF }, new byte[] { 0, 1, 0xFE });
+        store.Put("empty", ReadOnlySpan<byte>.Empty);
+        string path = dir.File("c.json");
+        var result = store.Backup(path);
+
+        var canonical = new List<byte>();
+        foreach (var e in store.Scan())
+        {
+            byte[] v = e.GetValue();
+            canonical.AddRange(BitConverter.GetBytes((uint)e.Key.Length)); // little-endian on every supported platform
+            canonical.AddRange(e.Key.ToArray());
+            canonical.AddRange(BitConverter.GetBytes((uint)v.Length));
+            canonical.AddRange(v);
+        }
+        string expected = System.IO.Hashing.XxHash3.HashToUInt64(canonical.ToArray()).ToString("x16");
+
+        Assert.Equal(expected, result.Checksum);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        var checksum = doc.RootElement.GetProperty("checksum");
+        Assert.Equal("xxh3-64", checksum.GetProperty("algorithm").GetString());
+        Assert.Equal(expected, checksum.GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public void EmptyBackup_HasTheChecksumOfEmptyInput()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        var result = store.Backup(dir.File("e.json"));
+        Assert.Equal(0, result.Records);
+        Assert.Equal("2d06800538d394c2", result.Checksum);
+        Assert.True(SkvBackup.Verify(result.Path).Ok);
+    }
+
+    [Fact]
+    public void UppercaseChecksumHex_IsAccepted()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("k", "v");
+        string path = dir.File("u.json");
+        var result = store.Backup(path);
+        File.WriteAllText(path, File.ReadAllText(path).Replace(result.Checksum!, result.Checksum!.ToUpperInvariant()));
+        var report = SkvBackup.Verify(path);
+        Assert.True(report.Ok);
+        Assert.True(report.ChecksumValid);
+    }
+}
