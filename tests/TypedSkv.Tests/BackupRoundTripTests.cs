@@ -244,3 +244,42 @@ public sealed class BackupRoundTripTests
         Assert.True(SkvBackup.Verify(path, writer).Ok);
     }
 }
+
+public sealed class BackupLargeValueTests
+{
+    [Fact]
+    public void ValuesAboveTheSegmentSize_AreWrittenInSegments_AndRoundTrip()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        var rng = new Random(3);
+        byte[] bin = new byte[2_500_001];
+        rng.NextBytes(bin);
+        // multi-byte characters and escapes fall on segment boundaries somewhere in 2.5 MB
+        var sb = new System.Text.StringBuilder();
+        string[] pieces = ["a", "é", "日本", "😀", "\"", "\\", "\n", "\u0001", "xyz"];
+        while (sb.Length < 1_300_000) sb.Append(pieces[rng.Next(pieces.Length)]);
+        store.Put("large/binary", bin);
+        store.Put("large/text", sb.ToString());
+        store.Put("small", "s");
+        string path = dir.File("large.json");
+        store.Backup(path);
+
+        using var target = dir.OpenStore("t.skv");
+        target.Restore(path);
+        Assert.Equal(bin, target.Get("large/binary"));
+        Assert.Equal(sb.ToString(), target.GetString("large/text"));
+        Assert.True(SkvBackup.Verify(path, store).Ok);
+        Assert.Contains("😀", File.ReadAllText(path)); // real UTF-8 in segments too
+    }
+
+    [Fact]
+    public void BackupOntoTheStoreFile_IsRefused()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("a", "1");
+        Assert.Throws<ArgumentException>(() => store.Backup(store.FilePath));
+        Assert.Equal("1", store.GetString("a"));
+    }
+}

@@ -17,6 +17,9 @@ internal static class BackupCreator
         var clock = Stopwatch.StartNew();
         string fullPath = Path.GetFullPath(path);
         BackupFiles.EnsureDirectoryExists(fullPath);
+        string storeFile = Path.GetFullPath(store.FilePath);
+        if (string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal))
+            throw new ArgumentException($"the backup path {fullPath} is the store's own file", nameof(path));
         bool gzip = options.Gzip ?? BackupFormat.IsGzipPath(fullPath);
         byte[] prefix = options.GetPrefix();
 

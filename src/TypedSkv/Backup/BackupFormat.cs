@@ -44,6 +44,9 @@ internal static class BackupFormat
     /// <summary>Flush the JSON writer to the stream once this many bytes are pending.</summary>
     public const int WriterFlushThreshold = 1 << 16;
 
+    /// <summary>Values longer than this are written in segments of this size (a multiple of 3: whole base64 groups).</summary>
+    public const int ValueSegmentSize = 3 << 18; // 768 KiB
+
     /// <summary>Initial read buffer of the parser; grows only for a single larger token.</summary>
     public const int ReaderBufferSize = 1 << 16;
 

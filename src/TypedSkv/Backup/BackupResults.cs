@@ -43,11 +43,11 @@ public sealed class VerifyReport
 {
     /// <summary>No problem found (and, when compared with a store, the store matches).</summary>
     public bool Ok { get; init; }
-    public required string Path { get; init; }
+    public string Path { get; init; } = "";
     /// <summary>The file's "version", or null (legacy format, or missing).</summary>
     public string? Version { get; init; }
     /// <summary>"1.0" style version or "legacy-array"; "unknown" when the file could not be recognised.</summary>
-    public required string Format { get; init; }
+    public string Format { get; init; } = "unknown";
     public DateTimeOffset? CreatedAt { get; init; }
     /// <summary>Records found (duplicates included).</summary>
     public long Records { get; init; }
@@ -63,7 +63,7 @@ public sealed class VerifyReport
     /// <summary>null when there is no checksum or its algorithm is unknown.</summary>
     public bool? ChecksumValid { get; init; }
     /// <summary>Problems found (at most <see cref="VerifyOptions.MaxProblems"/> listed).</summary>
-    public required IReadOnlyList<VerifyProblem> Problems { get; init; }
+    public IReadOnlyList<VerifyProblem> Problems { get; init; } = [];
     /// <summary>Problems found in total (may exceed Problems.Count).</summary>
     public long ProblemCount { get; init; }
     public StoreComparison? Comparison { get; init; }

@@ -45,7 +45,8 @@ internal sealed class BackupWriter : IDisposable
         if (keyIsText) _json.WriteString(BackupFormat.KeyField, key);
         else _json.WriteBase64String(BackupFormat.KeyField, key);
         bool valueIsText = Utf8.IsValid(value);
-        if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
+        if (value.Length > BackupFormat.ValueSegmentSize) WriteLargeValue(value, valueIsText);
+        else if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
         else _json.WriteBase64String(BackupFormat.ValueField, value);
         _json.WriteString(BackupFormat.EncodingField, valueIsText ? BackupFormat.Text : BackupFormat.Base64);
         if (!keyIsText) _json.WriteString(BackupFormat.KeyEncodingField, BackupFormat.Base64);
@@ -55,6 +56,24 @@ internal sealed class BackupWriter : IDisposable
         if (_json.BytesPending >= BackupFormat.WriterFlushThreshold) _json.Flush();
         if (_progress is not null && _records % BackupFormat.ProgressInterval == 0)
             _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
+    }
+
+    /// <summary>
+    /// A large value goes out in segments, flushed one by one: Utf8JsonWriter refuses single string values
+    /// above ~166 MB (text) / ~125 MB (base64), and the writer's buffer stays small.
+    /// </summary>
+    private void WriteLargeValue(ReadOnlySpan<byte> value, bool isText)
+    {
+        _json.WritePropertyName(BackupFormat.ValueField);
+        int segment = BackupFormat.ValueSegmentSize;
+        for (int offset = 0; offset < value.Length; offset += segment)
+        {
+            var part = value.Slice(offset, Math.Min(segment, value.Length - offset));
+            bool last = offset + part.Length == value.Length;
+            if (isText) _json.WriteStringValueSegment(part, last);
+            else _json.WriteBase64StringSegment(part, last);
+            _json.Flush();
+        }
     }
 
     /// <summary>Closes the document (checksum trailer) and flushes; returns the checksum hex.</summary>

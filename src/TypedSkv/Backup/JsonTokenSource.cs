@@ -230,7 +230,9 @@ internal sealed class JsonTokenSource : IDisposable
         if (_end == _buffer.Length)
         {
             // one token larger than the buffer: grow (this is the only growth)
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(checked(_buffer.Length * 2));
+            if (_buffer.Length >= Array.MaxLength)
+                throw new JsonException($"a single JSON token is larger than {Array.MaxLength} bytes");
+            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(_buffer.Length * 2L, Array.MaxLength));
             _buffer.AsSpan(0, _end).CopyTo(bigger);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger;
