@@ -145,3 +145,58 @@ public sealed class BackupMalformedTests
         Assert.Equal(3, reopened.Count);
     }
 }
+
+public sealed class BackupMalformedGzipAndOrderTests
+{
+    [Fact]
+    public void TruncatedGzip_FailsClearly_AndLeavesTheStoreUnchanged()
+    {
+        using var dir = new TempDir();
+        using var source = dir.OpenStore("s.skv");
+        var rng = new Random(5);
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] v = new byte[100];
+            rng.NextBytes(v);
+            source.Put($"k{i:D5}", v);
+        }
+        string path = dir.File("b.json.gz");
+        source.Backup(path);
+        byte[] all = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, all[..(all.Length * 2 / 3)]);
+
+        using var target = dir.OpenStore("t.skv");
+        target.Put("keep", "me");
+        string before = StoreDigest.Of(target);
+        var ex = Assert.Throws<SkvBackupException>(() => target.Restore(path, new RestoreOptions { Mode = RestoreMode.Replace }));
+        Assert.True(ex.Message.Contains("truncated") || ex.Message.Contains("gzip"), ex.Message);
+        Assert.NotNull(ex.RecordIndex);
+        Assert.Equal(before, StoreDigest.Of(target));
+        Assert.False(SkvBackup.Verify(path).Ok);
+    }
+
+    [Fact]
+    public void ChecksumBeforeRecords_IsStillChecked()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("a", "1");
+        store.Put("b", "2");
+        string path = dir.File("b.json");
+        var result = store.Backup(path, new BackupOptions { Indented = false });
+        string json = File.ReadAllText(path);
+        string checksum = $"\"checksum\":{{\"algorithm\":\"xxh3-64\",\"value\":\"{result.Checksum}\"}}";
+        string moved = "{" + checksum + "," + json[1..].Replace("," + checksum, "");
+        Assert.StartsWith("{\"checksum\"", moved);
+        File.WriteAllText(path, moved);
+        var report = SkvBackup.Verify(path);
+        Assert.True(report.Ok, string.Join("; ", report.Problems));
+        Assert.True(report.ChecksumValid);
+
+        File.WriteAllText(path, moved.Replace("\"value\":\"2\"", "\"value\":\"3\""));
+        Assert.False(SkvBackup.Verify(path).ChecksumValid);
+        using var target = dir.OpenStore("t.skv");
+        Assert.Contains("checksum mismatch", Assert.Throws<SkvBackupException>(() => target.Restore(path)).Message);
+        Assert.Equal(0, target.Count);
+    }
+}
