@@ -14,7 +14,7 @@ public sealed class CompactionTests : IDisposable
         for (int round = 0; round < 5; round++)
             for (int i = 0; i < 2000; i++) store.Put($"k{i:D5}", $"round {round} value {i}");
         for (int i = 0; i < 2000; i += 3) store.Delete($"k{i:D5}");
-        var before = StoreAssert.Digest(store);
+        var before = StoreDigest.Of(store);
         var stats = store.GetStats();
         Assert.True(stats.DeadRecords > 8000);
 
@@ -24,14 +24,14 @@ public sealed class CompactionTests : IDisposable
         Assert.True(result.BytesAfter < result.BytesBefore / 4);
         Assert.Equal(result.BytesAfter, new FileInfo(DbPath).Length);
         Assert.Equal(0, store.GetStats().DeadRecords);
-        Assert.Equal(before, StoreAssert.Digest(store));
+        Assert.Equal(before, StoreDigest.Of(store));
         Assert.False(File.Exists(DbPath + ".compact"));
         store.Put("after", "compaction");
         store.Dispose();
         using var reopened = SkvStore.Open(DbPath);
         Assert.Equal("compaction", reopened.GetString("after"));
         reopened.Delete("after");
-        Assert.Equal(before, StoreAssert.Digest(reopened));
+        Assert.Equal(before, StoreDigest.Of(reopened));
     }
 
     [Fact]
