@@ -8,6 +8,9 @@ public static class Cases
         EngineCases.Corruption,
         EngineCases.KillDuringWrites,
         EngineCases.KillDuringCompaction,
+        BackupKillCases.KillDuringRestore,
+        BackupKillCases.KillDuringBackup,
+        HostileBackupCases.Run,
         EngineCases.Concurrency,
     ];
 }

@@ -245,7 +245,7 @@ public static class EngineCases
     /// <summary>5. One writer, 8 readers, repeated compactions and snapshot scans; a second writer process is refused.</summary>
     public static CaseResult Concurrency(Profile profile, string dir)
     {
-        var tally = new Tally("5. concurrency (1 writer, 8 readers, compaction, snapshots)");
+        var tally = new Tally("5. concurrency (1 writer, 8 readers, compaction, snapshots, backups)");
         string path = Path.Combine(dir, "concurrency.skv");
         const int keys = 500;
         using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.None, WriteBufferSize = 16 * 1024 });
@@ -304,12 +304,33 @@ public static class EngineCases
             }
         });
         readers.Add(writer);
+        long backups = 0;
+        readers.Add(new Thread(() =>
+        {
+            string file = Path.Combine(dir, "concurrent-backup.json");
+            while (DateTime.UtcNow < stop)
+            {
+                try
+                {
+                    var result = store.Backup(file);
+                    var report = SkvBackup.Verify(file);
+                    if (!report.Ok || report.Records != keys || result.Records != keys)
+                        tally.Fail(ref tally.Wrong, $"backup during writes: {report.Records} records, ok={report.Ok}");
+                    backups++;
+                    Thread.Sleep(200);
+                }
+                catch (Exception ex)
+                {
+                    tally.Fail(ref tally.Unexpected, $"backup: {ex.GetType().Name}: {ex.Message}");
+                }
+            }
+        }));
         readers.ForEach(t => t.Start());
 
         // a second writer process must be refused while this one runs
         var (code, output) = ChildProcess.Run("try-open", path);
         if (code != 3) tally.Fail(ref tally.Unexpected, $"second writer process was not refused: {output}");
         readers.ForEach(t => t.Join());
-        return tally.Result($"{compactions} compactions, {snapshots} snapshot scans, second writer refused");
+        return tally.Result($"{compactions} compactions, {snapshots} snapshot scans, {backups} verified backups, second writer refused");
     }
 }

@@ -20,5 +20,8 @@ public sealed class ReliabilityTests : IDisposable
     [Fact] public void Corruption() => Check(EngineCases.Corruption);
     [Fact] public void Kill_during_durable_writes() => Check(EngineCases.KillDuringWrites);
     [Fact] public void Kill_during_compaction() => Check(EngineCases.KillDuringCompaction);
+    [Fact] public void Kill_during_restore() => Check(BackupKillCases.KillDuringRestore);
+    [Fact] public void Kill_during_backup() => Check(BackupKillCases.KillDuringBackup);
+    [Fact] public void Hostile_backups() => Check(HostileBackupCases.Run);
     [Fact] public void Concurrency() => Check(EngineCases.Concurrency);
 }

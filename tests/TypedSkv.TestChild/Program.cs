@@ -80,6 +80,27 @@ switch (mode)
             output.Flush();
         }
     }
+    case "restore-loop":
+    {
+        // alternately replaces the store's contents with backup A and backup B until killed
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        for (int round = 0; ; round++)
+        {
+            store.Restore(args[2 + round % 2], new RestoreOptions { Mode = RestoreMode.Replace });
+            output.WriteLine("restored " + round);
+            output.Flush();
+        }
+    }
+    case "backup-loop":
+    {
+        using var store = SkvStore.OpenReadOnly(path);
+        for (int round = 0; ; round++)
+        {
+            store.Backup(args[2]);
+            output.WriteLine("backed-up " + round);
+            output.Flush();
+        }
+    }
     default:
         Console.Error.WriteLine("unknown mode " + mode);
         return 2;

@@ -37,6 +37,12 @@ public sealed class RestoreOptions
 {
     public RestoreMode Mode { get; set; } = RestoreMode.Merge;
 
+    /// <summary>
+    /// Largest value accepted, in bytes (default: the store's limit, 1 GiB). Memory for one record is bounded by a
+    /// small multiple of it, so lower it to bound memory against untrusted files.
+    /// </summary>
+    public long MaxValueBytes { get; set; } = Storage.RecordFormat.MaxValueLength;
+
     /// <summary>Parse and validate the whole file, write nothing.</summary>
     public bool DryRun { get; set; }
 
@@ -61,6 +67,12 @@ public sealed class VerifyOptions
 
     /// <summary>Like <see cref="Prefix"/>, as bytes.</summary>
     public byte[]? PrefixBytes { get; set; }
+
+    /// <summary>
+    /// Largest value accepted, in bytes (default: the store's limit, 1 GiB). Memory for one record is bounded by a
+    /// small multiple of it, so lower it to bound memory against untrusted files.
+    /// </summary>
+    public long MaxValueBytes { get; set; } = Storage.RecordFormat.MaxValueLength;
 
     /// <summary>At most this many problems are listed in the report (counts stay exact). Default 1000.</summary>
     public int MaxProblems { get; set; } = 1000;

@@ -38,13 +38,17 @@ internal sealed class BackupReader : IDisposable
     private int _keyLength, _valueLength;
     private bool _keyFromDecoded, _valueFromDecoded;
 
-    public BackupReader(string path, Stream json, int bufferSize = BackupFormat.ReaderBufferSize)
+    public BackupReader(string path, Stream json, int bufferSize = BackupFormat.ReaderBufferSize, long maxValueBytes = Storage.RecordFormat.MaxValueLength)
     {
         FilePath = path;
-        _tokens = new JsonTokenSource(json, bufferSize);
+        _maxValueBytes = Math.Min(maxValueBytes, RecordFormat.MaxValueLength);
+        // a value's JSON string is at most 6 bytes per byte (\u00XX escapes); base64 is 4 per 3
+        _tokens = new JsonTokenSource(json, bufferSize, maxTokenBytes: maxValueBytes * 6 + 4096);
     }
 
     public string FilePath { get; }
+
+    private readonly long _maxValueBytes;
 
     /// <summary>"1.x" version string of the document, "legacy-array", or "unknown" before the start was read.</summary>
     public string Format => _legacy ? BackupFormat.LegacyArrayFormat : Version ?? "unknown";
@@ -413,8 +417,8 @@ internal sealed class BackupReader : IDisposable
                     break;
             }
         }
-        if (_valueLength > RecordFormat.MaxValueLength)
-        { RecordProblem = $"the value is {_valueLength} bytes; values must be at most {RecordFormat.MaxValueLength} bytes"; return; }
+        if (_valueLength > _maxValueBytes)
+        { RecordProblem = $"the value is {_valueLength} bytes; values must be at most {_maxValueBytes} bytes"; return; }
 
         _checksum.Add(Key, Value);
     }

@@ -22,7 +22,7 @@ internal static class BackupRestorer
         var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
         using var _ = file;
         using var __ = json;
-        using var reader = new BackupReader(fullPath, json);
+        using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
         var progress = options.Progress;
 
         SkvTransaction? tx = options.DryRun ? null : store.BeginTransaction();

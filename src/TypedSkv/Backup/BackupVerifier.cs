@@ -40,7 +40,7 @@ internal static class BackupVerifier
         var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
         using var _ = file;
         using var __ = json;
-        using var reader = new BackupReader(fullPath, json);
+        using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
         try
         {
             while (reader.Next())

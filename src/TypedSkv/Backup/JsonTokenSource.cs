@@ -43,9 +43,13 @@ internal sealed class JsonTokenSource : IDisposable
     private byte[] _arena = new byte[4096]; // unescaped copies of escaped strings of the current batch
     private int _arenaUsed;
 
-    public JsonTokenSource(Stream stream, int bufferSize = BackupFormat.ReaderBufferSize)
+    private readonly long _maxTokenBytes;
+
+    // maxTokenBytes: the largest single token accepted; bounds memory against a hostile "huge string" file
+    public JsonTokenSource(Stream stream, int bufferSize = BackupFormat.ReaderBufferSize, long maxTokenBytes = int.MaxValue)
     {
         _stream = stream;
+        _maxTokenBytes = Math.Clamp(maxTokenBytes, 4, Array.MaxLength);
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bufferSize, 4));
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
     }
@@ -230,9 +234,9 @@ internal sealed class JsonTokenSource : IDisposable
         if (_end == _buffer.Length)
         {
             // one token larger than the buffer: grow (this is the only growth)
-            if (_buffer.Length >= Array.MaxLength)
-                throw new JsonException($"a single JSON token is larger than {Array.MaxLength} bytes");
-            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(_buffer.Length * 2L, Array.MaxLength));
+            if (_buffer.Length >= _maxTokenBytes)
+                throw new JsonException($"a single JSON token is larger than {_maxTokenBytes} bytes (the limit follows the largest allowed value)");
+            byte[] bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(_buffer.Length * 2L, _maxTokenBytes));
             _buffer.AsSpan(0, _end).CopyTo(bigger);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = bigger;
