@@ -8,6 +8,7 @@ public sealed partial class SkvStore
     private enum PutMode { Upsert, InsertOnly, UpdateOnly }
 
     private int _transactionThread = -1;
+    private int _writersInFlight; // single writes between their call and their append, for group commit
 
     /// <summary>Insert or overwrite.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => WriteOne(PutMode.Upsert, key, value);
@@ -64,6 +65,7 @@ public sealed partial class SkvStore
         }
         finally
         {
+            Interlocked.Decrement(ref _writersInFlight);
             ExitWrite();
         }
         WaitDurableIfNeeded(file, end);
@@ -97,7 +99,16 @@ public sealed partial class SkvStore
         ValidateValue(value);
         long end;
         DataFile file;
-        EnterWrite();
+        Interlocked.Increment(ref _writersInFlight);
+        try
+        {
+            EnterWrite();
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _writersInFlight);
+            throw;
+        }
         try
         {
             var s = _state;
@@ -123,6 +134,7 @@ public sealed partial class SkvStore
         }
         finally
         {
+            Interlocked.Decrement(ref _writersInFlight);
             ExitWrite();
         }
         WaitDurableIfNeeded(file, end);
@@ -211,7 +223,7 @@ public sealed partial class SkvStore
 
     internal void WaitDurableIfNeeded(DataFile file, long end)
     {
-        if (_options.Durability == SkvDurability.Fsync) file.WaitDurable(end, _writeLock);
+        if (_options.Durability == SkvDurability.Fsync) file.WaitDurable(end, _writeLock, () => Volatile.Read(ref _writersInFlight));
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)
