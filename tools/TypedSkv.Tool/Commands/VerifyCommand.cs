@@ -1,0 +1,128 @@
+using System.CommandLine;
+using TypedSkv.Tool.Infrastructure;
+
+namespace TypedSkv.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet skv verify &lt;file&gt; [--db &lt;db&gt;]</c>: check a backup file; with --db also compare it with a
+/// store (opened read-only). Any problem or difference is a data problem (exit 1).
+/// </summary>
+public static class VerifyCommand
+{
+    public const string Name = "verify";
+
+    public static readonly string[] Examples =
+    [
+        "dotnet skv verify backups/app.json",
+        "dotnet skv verify backups/app.json.gz --db app.skv --json",
+    ];
+
+    public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
+        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only): missing, extra and different keys.", HelpName = "db" };
+        var noProgress = CommonOptions.CreateNoProgress();
+        var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksums; with --db also compare it with a store. Exit 1 on any problem or difference, naming the record.")
+        {
+            file, db, noProgress,
+        };
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(file), pr.GetValue(db), common.Read(pr, noProgress)));
+        return command;
+    }
+
+    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, OutputSettings? output = null) =>
+        CommandRunner.Execute(Name, stdout, stderr, output, o =>
+        {
+            Stores.RequireFile(file, "backup file");
+            VerifyReport report;
+            if (db is null)
+            {
+                report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
+                    SkvBackup.Verify(file, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+            }
+            else
+            {
+                using var store = Stores.OpenReadOnly(db);
+                report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
+                    SkvBackup.Verify(file, store, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+            }
+
+            var c = report.Comparison;
+            bool differs = c is not null && c.MissingInStore + c.ExtraInStore + c.DifferentValues > 0;
+            var code = report.Ok && report.Problems.Count == 0 && !differs ? ExitCode.Ok : ExitCode.DataProblem;
+
+            if (o.Json)
+            {
+                JsonOutput.Write(stdout, Name, code, w =>
+                {
+                    w.WriteString("file", report.Path);
+                    w.WriteStringOrNull("db", db);
+                    w.WriteStringOrNull("version", report.Version);
+                    w.WriteString("format", report.Format);
+                    w.WriteNumber("records", report.Records);
+                    if (report.DeclaredRecords is { } declared) w.WriteNumber("declaredRecords", declared); else w.WriteNull("declaredRecords");
+                    w.WriteNumber("textRecords", report.TextRecords);
+                    w.WriteNumber("base64Records", report.Base64Records);
+                    w.WriteNumber("bytes", report.Bytes);
+                    w.WriteBoolean("hasChecksum", report.HasChecksum);
+                    if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
+                    w.WriteStartArray("problems");
+                    foreach (var p in report.Problems)
+                    {
+                        w.WriteStartObject();
+                        if (p.RecordIndex is { } index) w.WriteNumber("recordIndex", index); else w.WriteNull("recordIndex");
+                        w.WriteStringOrNull("key", p.Key);
+                        w.WriteString("message", p.Message);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    if (c is null)
+                    {
+                        w.WriteNull("comparison");
+                    }
+                    else
+                    {
+                        w.WriteStartObject("comparison");
+                        w.WriteNumber("matching", c.Matching);
+                        w.WriteNumber("missingInStore", c.MissingInStore);
+                        w.WriteNumber("extraInStore", c.ExtraInStore);
+                        w.WriteNumber("differentValues", c.DifferentValues);
+                        w.WriteEndObject();
+                    }
+                });
+            }
+            else
+            {
+                string checksum = report.HasChecksum ? (report.ChecksumValid == true ? "checksum valid" : "checksum INVALID") : "no checksum";
+                string summary = $"{report.Path}: format {report.Version ?? report.Format}, {report.Records} records ({report.TextRecords} text, {report.Base64Records} base64), {Sizes.Format(report.Bytes)}, {checksum}";
+                if (code == ExitCode.Ok) stdout.WriteLine("ok: " + summary);
+                else stdout.WriteLine($"FAILED: {summary}, {report.Problems.Count} problem(s)");
+                foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
+                if (c is not null)
+                    stdout.WriteLine($"compared with {db}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
+            }
+
+            if (code != ExitCode.Ok)
+            {
+                string why = report.Problems.Count > 0
+                    ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(report.Problems[0]))}" + (report.Problems.Count > 1 ? $" (and {report.Problems.Count - 1} more)" : "")
+                    : report.Ok is false
+                        ? $"{report.Path} failed verification"
+                        : $"{report.Path} differs from {db}: {c!.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values";
+                stderr.WriteLine("error: " + why);
+            }
+            return (int)code;
+        });
+
+    private static string Describe(VerifyProblem p)
+    {
+        string where = (p.RecordIndex, p.Key) switch
+        {
+            ({ } i, { } k) => $"record {i} (key {k})",
+            ({ } i, null) => $"record {i}",
+            (null, { } k) => $"key {k}",
+            _ => "file",
+        };
+        return $"{where}: {p.Message}";
+    }
+}
