@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
@@ -94,8 +95,24 @@ public static class SkvCli
         foreach (var option in root.Options)
         {
             if (option is HelpOption { Action: HelpAction help }) option.Action = new ExamplesHelpAction(help, examples);
+            // the default prints the entry assembly's version, which is the test host's when tests run the CLI in-process
+            if (option is VersionOption) option.Action = new ToolVersionAction();
         }
         return root;
+    }
+
+    /// <summary>The tool's version (PackageVersion), e.g. 0.1.0.</summary>
+    public static string Version { get; } =
+        typeof(SkvCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(SkvCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private sealed class ToolVersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return (int)ExitCode.Ok;
+        }
     }
 
     /// <summary>The standard help, followed by examples (and, for commands, the exit codes).</summary>
