@@ -1,0 +1,69 @@
+using System.Text;
+using TypedSkv;
+
+// Each mode prints one line per fact the parent test needs, and flushes it at once, so the parent can
+// kill this process at any moment and know exactly what had been acknowledged.
+var output = Console.Out;
+string mode = args[0];
+string path = args[1];
+switch (mode)
+{
+    case "hold":
+    {
+        using var store = SkvStore.Open(path);
+        if (args.Length > 2) store.Put(args[2], args[3]);
+        output.WriteLine("ready");
+        output.Flush();
+        Console.In.ReadLine();
+        return 0;
+    }
+    case "try-open":
+        try
+        {
+            using var store = SkvStore.Open(path);
+            output.WriteLine("opened");
+            return 0;
+        }
+        catch (SkvLockedException ex)
+        {
+            output.WriteLine("locked: " + ex.Message);
+            return 3;
+        }
+    case "read":
+    {
+        using var store = SkvStore.OpenReadOnly(path);
+        output.WriteLine(store.TryGet(args[2], out string? value) ? "value=" + value : "missing");
+        output.WriteLine("count=" + store.Count);
+        return 0;
+    }
+    case "batches":
+    {
+        // batch i puts keys b{i}-0..b{i}-{n-1} (value = i) and deletes the previous batch's keys
+        int perBatch = int.Parse(args[2]);
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        for (int i = 0; ; i++)
+        {
+            var batch = new SkvWriteBatch();
+            for (int k = 0; k < perBatch; k++) batch.Put($"b{i}-{k}", new string((char)('a' + i % 26), 50 + k));
+            if (i > 0) for (int k = 0; k < perBatch; k++) batch.Delete($"b{i - 1}-{k}");
+            batch.Put("last", i.ToString());
+            store.Write(batch);
+            output.WriteLine("committed " + i);
+            output.Flush();
+        }
+    }
+    case "puts":
+    {
+        // sequential durable puts; each acknowledged key is printed after Put returns
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        for (int i = 0; ; i++)
+        {
+            store.Put($"k{i:D8}", Encoding.UTF8.GetBytes($"v{i}"));
+            output.WriteLine("acked " + i);
+            output.Flush();
+        }
+    }
+    default:
+        Console.Error.WriteLine("unknown mode " + mode);
+        return 2;
+}

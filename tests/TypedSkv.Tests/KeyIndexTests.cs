@@ -1,0 +1,85 @@
+using TypedSkv.Indexing;
+
+namespace TypedSkv.Tests;
+
+public sealed class KeyIndexTests
+{
+    private static byte[] K(int i) => BitConverter.GetBytes(i).Reverse().ToArray();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(123)]
+    public void Random_operations_match_a_sorted_dictionary_model(int seed)
+    {
+        var rnd = new Random(seed);
+        var model = new SortedDictionary<int, long>();
+        KeyIndex.Node root = KeyIndex.Empty;
+        for (int i = 0; i < 20_000; i++)
+        {
+            int k = rnd.Next(3000);
+            var owner = rnd.Next(4) == 0 ? new object() : null;
+            if (rnd.Next(3) > 0)
+            {
+                root = KeyIndex.Set(root, K(k), new IndexEntry(i, 1), owner ?? new object(), out var prev);
+                Assert.Equal(model.ContainsKey(k), prev is not null);
+                model[k] = i;
+            }
+            else
+            {
+                root = KeyIndex.Remove(root, K(k), owner ?? new object(), out var removed);
+                Assert.Equal(model.Remove(k), removed is not null);
+            }
+        }
+        var all = KeyIndex.Range(root, null, null).Select(x => (Convert.ToHexString(x.Key), x.Entry.Offset)).ToList();
+        Assert.Equal(model.Select(kv => (Convert.ToHexString(K(kv.Key)), kv.Value)).ToList(), all);
+        foreach (var (k, v) in model)
+        {
+            Assert.True(KeyIndex.TryFind(root, K(k), out var e));
+            Assert.Equal(v, e.Offset);
+        }
+        // every range [a, b) agrees with the model
+        for (int t = 0; t < 200; t++)
+        {
+            int a = rnd.Next(3100), b = a + rnd.Next(400);
+            var got = KeyIndex.Range(root, K(a), K(b)).Select(x => x.Entry.Offset).ToList();
+            Assert.Equal(model.Where(kv => kv.Key >= a && kv.Key < b).Select(kv => kv.Value).ToList(), got);
+        }
+    }
+
+    [Fact]
+    public void An_old_root_is_unchanged_by_later_writes()
+    {
+        KeyIndex.Node root = KeyIndex.Empty;
+        var owner = new object();
+        for (int i = 0; i < 1000; i++) root = KeyIndex.Set(root, K(i), new IndexEntry(i, 0), owner, out _);
+        var frozen = root;
+        var before = KeyIndex.Range(frozen, null, null).Select(x => x.Entry.Offset).ToList();
+        for (int i = 0; i < 2000; i += 2)
+        {
+            root = KeyIndex.Set(root, K(i), new IndexEntry(-i, 0), new object(), out _);
+            root = KeyIndex.Remove(root, K(i + 1), new object(), out _);
+        }
+        Assert.Equal(before, KeyIndex.Range(frozen, null, null).Select(x => x.Entry.Offset).ToList());
+        Assert.Equal(1000, KeyIndex.Range(root, null, null).Count());
+    }
+
+    [Fact]
+    public void Removing_every_key_leaves_an_empty_tree()
+    {
+        KeyIndex.Node root = KeyIndex.Empty;
+        for (int i = 0; i < 5000; i++) root = KeyIndex.Set(root, K(i), new IndexEntry(i, 0), new object(), out _);
+        for (int i = 4999; i >= 0; i -= 1) root = KeyIndex.Remove(root, K(i), new object(), out _);
+        Assert.Empty(KeyIndex.Range(root, null, null));
+        Assert.False(KeyIndex.TryFind(root, K(1), out _));
+    }
+
+    [Fact]
+    public void PrefixEnd_is_the_first_key_after_the_prefix()
+    {
+        Assert.Equal(new byte[] { 0x62 }, KeyIndex.PrefixEnd("a"u8));
+        Assert.Equal(new byte[] { 0x61, 0x01 }, KeyIndex.PrefixEnd(new byte[] { 0x61, 0x00 }));
+        Assert.Equal(new byte[] { 0x62 }, KeyIndex.PrefixEnd(new byte[] { 0x61, 0xFF }));
+        Assert.Null(KeyIndex.PrefixEnd(new byte[] { 0xFF, 0xFF }));
+    }
+}
