@@ -21,19 +21,25 @@ public static class VerifyCommand
     {
         var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
         var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only): missing, extra and different keys.", HelpName = "db" };
-        var noProgress = CommonOptions.CreateNoProgress();
-        var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksums; with --db also compare it with a store. Exit 1 on any problem or difference, naming the record.")
+        var prefix = new Option<string?>("--prefix")
         {
-            file, db, noProgress,
+            Description = "With --db, for a backup taken with --prefix: only store keys with this prefix count as missing from the backup.",
+            HelpName = "P",
         };
-        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(file), pr.GetValue(db), common.Read(pr, noProgress)));
+        var noProgress = CommonOptions.CreateNoProgress();
+        var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksum; with --db also compare it with a store, key by key. Exit 1 on any problem or difference, naming the record where it can.")
+        {
+            file, db, prefix, noProgress,
+        };
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(file), pr.GetValue(db), pr.GetValue(prefix), common.Read(pr, noProgress)));
         return command;
     }
 
-    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, OutputSettings? output = null) =>
+    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireFile(file, "backup file");
+            if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
             VerifyReport report;
             if (db is null)
             {
@@ -44,7 +50,11 @@ public static class VerifyCommand
             {
                 using var store = Stores.OpenReadOnly(db);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
-                    SkvBackup.Verify(file, store, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+                    SkvBackup.Verify(file, store, new VerifyOptions
+                    {
+                        Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+                        Progress = BackupProgress.From(sink),
+                    }));
             }
 
             var c = report.Comparison;
@@ -64,8 +74,10 @@ public static class VerifyCommand
                     w.WriteNumber("textRecords", report.TextRecords);
                     w.WriteNumber("base64Records", report.Base64Records);
                     w.WriteNumber("bytes", report.Bytes);
+                    w.WriteNumber("duplicateKeys", report.DuplicateKeys);
                     w.WriteBoolean("hasChecksum", report.HasChecksum);
                     if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
+                    w.WriteNumber("problemCount", Math.Max(report.ProblemCount, report.Problems.Count));
                     w.WriteStartArray("problems");
                     foreach (var p in report.Problems)
                     {
@@ -96,16 +108,21 @@ public static class VerifyCommand
                 string checksum = report.HasChecksum ? (report.ChecksumValid == true ? "checksum valid" : "checksum INVALID") : "no checksum";
                 string summary = $"{report.Path}: format {report.Version ?? report.Format}, {report.Records} records ({report.TextRecords} text, {report.Base64Records} base64), {Sizes.Format(report.Bytes)}, {checksum}";
                 if (code == ExitCode.Ok) stdout.WriteLine("ok: " + summary);
-                else stdout.WriteLine($"FAILED: {summary}, {report.Problems.Count} problem(s)");
+                else stdout.WriteLine($"FAILED: {summary}, {Math.Max(report.ProblemCount, report.Problems.Count)} problem(s)");
                 foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
+                if (report.ProblemCount > report.Problems.Count) stdout.WriteLine($"  ... and {report.ProblemCount - report.Problems.Count} more");
                 if (c is not null)
                     stdout.WriteLine($"compared with {db}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
             }
 
             if (code != ExitCode.Ok)
             {
-                string why = report.Problems.Count > 0
-                    ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(report.Problems[0]))}" + (report.Problems.Count > 1 ? $" (and {report.Problems.Count - 1} more)" : "")
+                long problemCount = Math.Max(report.ProblemCount, report.Problems.Count);
+                // name a record when any problem can: "record 3 (key ...)" says more than a file-wide checksum
+                var first = report.Problems.FirstOrDefault(p => p.RecordIndex is not null || p.Key is not null)
+                    ?? report.Problems.FirstOrDefault();
+                string why = first is not null
+                    ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(first))}" + (problemCount > 1 ? $" (and {problemCount - 1} more)" : "")
                     : report.Ok is false
                         ? $"{report.Path} failed verification"
                         : $"{report.Path} differs from {db}: {c!.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values";
@@ -118,8 +135,8 @@ public static class VerifyCommand
     {
         string where = (p.RecordIndex, p.Key) switch
         {
-            ({ } i, { } k) => $"record {i} (key {k})",
-            ({ } i, null) => $"record {i}",
+            ({ } i, { } k) => $"record index {i} (key {k})",
+            ({ } i, null) => $"record index {i}",
             (null, { } k) => $"key {k}",
             _ => "file",
         };
