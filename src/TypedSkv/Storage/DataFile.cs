@@ -20,7 +20,10 @@ internal sealed class DataFile
     private long _appendEnd;
     private long _durableEnd;
     private int _refs = 1;
+    private MappedRegion? _map;                       // newest (largest) map; older ones stay mapped until release
+    private readonly List<MappedRegion> _maps = [];
     private readonly object _syncGate = new();
+    private bool _syncInProgress;
 
     public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable)
     {
@@ -28,9 +31,26 @@ internal sealed class DataFile
         _handle = handle;
         _flushedEnd = _appendEnd = _durableEnd = end;
         _buffer = writable ? new byte[Math.Max(bufferSize, 4096)] : [];
+        Remap();
+    }
+
+    /// <summary>Maps [0, flushed end) when enough has been appended since the last map (geometric steps).</summary>
+    private void Remap()
+    {
+        long flushed = _flushedEnd;
+        long mapped = _map?.Length ?? 0;
+        if (flushed - mapped < Math.Max(mapped / 2, 4 << 20) && !(_map is null && flushed > RecordFormat.FileHeaderSize)) return;
+        if (MappedRegion.TryCreate(_handle, flushed) is { } map)
+        {
+            _maps.Add(map);
+            Volatile.Write(ref _map, map);
+        }
     }
 
     public string Path { get; }
+
+    /// <summary>Group-commit fsyncs made so far (for tests and diagnostics).</summary>
+    internal long SyncCount;
     public long AppendEnd => Volatile.Read(ref _appendEnd);
     public long Length => AppendEnd;
     internal SafeFileHandle Handle => _handle;
@@ -47,7 +67,9 @@ internal sealed class DataFile
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) _handle.Dispose();
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        foreach (var map in _maps) map.Dispose();
+        _handle.Dispose();
     }
 
     // ---------------------------------------------------------------- reads
@@ -60,7 +82,10 @@ internal sealed class DataFile
             long flushed = Volatile.Read(ref _flushedEnd);
             if (offset < flushed || _buffer.Length == 0)
             {
-                ReadFromDisk(offset, dest);
+                // in the OS: the map shares the page cache with write(), so it is never staler than a pread
+                var map = Volatile.Read(ref _map);
+                if (map is not null && offset + dest.Length <= map.Length) map.CopyTo(offset, dest);
+                else ReadFromDisk(offset, dest);
                 return;
             }
             long inBuffer = offset - flushed;
@@ -157,6 +182,7 @@ internal sealed class DataFile
         }
         Volatile.Write(ref _appendEnd, offset + size);
         Volatile.Write(ref _flushedEnd, offset + size);
+        Remap();
         return offset;
     }
 
@@ -175,18 +201,33 @@ internal sealed class DataFile
         // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read
         Volatile.Write(ref _flushedEnd, _appendEnd);
         _bufferLength = 0;
+        Remap();
     }
 
     /// <summary>
-    /// Makes everything up to <paramref name="end"/> durable. Concurrent callers share one fsync: whoever gets
-    /// the gate flushes and syncs for everybody who appended before it.
+    /// Makes everything up to <paramref name="end"/> durable. Concurrent callers share fsyncs (group commit): one
+    /// caller at a time is the leader and syncs everything appended so far; the others wait for the sync that
+    /// covers them and are all woken at once, so whoever appended during a sync is covered by the next one.
     /// </summary>
     public void WaitDurable(long end, SemaphoreSlim writeLock)
     {
         if (Volatile.Read(ref _durableEnd) >= end) return;
         lock (_syncGate)
         {
-            if (Volatile.Read(ref _durableEnd) >= end) return;
+            while (true)
+            {
+                if (_durableEnd >= end) return;
+                if (!_syncInProgress)
+                {
+                    _syncInProgress = true;
+                    break;
+                }
+                Monitor.Wait(_syncGate);
+            }
+        }
+        long synced = 0;
+        try
+        {
             long target;
             writeLock.Wait();
             try
@@ -200,7 +241,17 @@ internal sealed class DataFile
             }
             // the write lock is free again: other writers append while this thread waits for the disk
             RandomAccess.FlushToDisk(_handle);
-            Volatile.Write(ref _durableEnd, target);
+            Interlocked.Increment(ref SyncCount);
+            synced = target;
+        }
+        finally
+        {
+            lock (_syncGate)
+            {
+                if (synced > _durableEnd) Volatile.Write(ref _durableEnd, synced);
+                _syncInProgress = false;
+                Monitor.PulseAll(_syncGate);
+            }
         }
     }
 

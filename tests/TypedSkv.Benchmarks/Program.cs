@@ -1,0 +1,30 @@
+using BenchmarkDotNet.Running;
+using TypedSkv.Benchmarks;
+
+// --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B]: one table of rates and ratios from one run.
+// anything else: BenchmarkDotNet micro benchmarks (BenchmarkSwitcher arguments, e.g. --filter '*').
+if (args.Contains("--quick"))
+{
+    int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 ? int.Parse(args[i + 1]) : fallback;
+    string systems = Array.IndexOf(args, "--systems") is int s and >= 0 ? args[s + 1] : "TypedSkv,SQLite,LiteDB,AppendLog+Dict";
+    string dir = Path.Combine(Path.GetTempPath(), "typedskv-bench-" + Environment.ProcessId);
+    try
+    {
+        var run = new QuickRun(new QuickRun.Settings(
+            N: Arg("--n", 1_000_000),
+            DurableN: Arg("--durable-n", 2000),
+            LiteDbN: Arg("--litedb-n", 100_000),
+            BatchSize: Arg("--batch", 1000),
+            Directory: dir,
+            Systems: systems.Split(',')), Console.Out);
+        run.Run();
+        run.PrintTable();
+    }
+    finally
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+    return 0;
+}
+BenchmarkSwitcher.FromAssembly(typeof(QuickRun).Assembly).Run(args);
+return 0;

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace TypedSkv.Benchmarks;
+
+/// <summary>
+/// One run, every system, one table of rates and ratios. Stopwatch-timed whole workloads (each millions of
+/// operations at the default N), not micro benchmarks: these are the figures a user choosing a store compares.
+/// </summary>
+public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
+{
+    public sealed record Settings(int N, int DurableN, int LiteDbN, int BatchSize, string Directory, string[] Systems, double ScanSeconds = 1.5);
+
+    public sealed record Row(string Workload, string Unit, Dictionary<string, double> Values);
+
+    private readonly List<Row> _rows = [];
+
+    public IReadOnlyList<Row> Rows => _rows;
+
+    private static byte[] Key(int i)
+    {
+        var k = new byte[16];
+        "bench:00"u8.CopyTo(k);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(k.AsSpan(8), i);
+        return k;
+    }
+
+    private IKvSystem Create(string name) => name switch
+    {
+        "TypedSkv" => new TypedSkvSystem(),
+        "SQLite" => new SqliteSystem(),
+        "LiteDB" => new LiteDbSystem(),
+        "AppendLog+Dict" => new AppendLogSystem(),
+        _ => throw new ArgumentException("unknown system " + name),
+    };
+
+    private void Add(string workload, string unit, string system, double value)
+    {
+        var row = _rows.FirstOrDefault(r => r.Workload == workload);
+        if (row is null) _rows.Add(row = new Row(workload, unit, new()));
+        row.Values[system] = value;
+    }
+
+    public void Run()
+    {
+        var rnd = new Random(12345);
+        int n = settings.N;
+        var values = new byte[n][];
+        for (int i = 0; i < n; i++) { values[i] = new byte[100]; rnd.NextBytes(values[i]); }
+        int[] order = Enumerable.Range(0, n).ToArray();
+        rnd.Shuffle(order);
+        var keys = order.Select(Key).ToArray(); // insert in random key order
+        int reads = n;
+        var readKeys = Enumerable.Range(0, reads).Select(_ => keys[rnd.Next(n)]).ToArray();
+
+        foreach (var name in settings.Systems)
+        {
+            output.WriteLine($"# {name}");
+            string dir = Path.Combine(settings.Directory, name.Replace('+', '_'));
+            int sysN = name == "LiteDB" ? Math.Min(n, settings.LiteDbN) : n;
+
+            // 1. single non-durable inserts (LiteDB has no non-durable mode; SQLite is measured batched, the fair peer)
+            if (name is "TypedSkv" or "AppendLog+Dict")
+            {
+                Fresh(dir);
+                using var s = Create(name);
+                s.Open(dir, durable: false);
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < sysN; i++) s.Put(keys[i], values[i]);
+                s.Close();
+                Add("insert, single, non-durable", "ops/s", name, sysN / sw.Elapsed.TotalSeconds);
+            }
+
+            // 2. batched inserts -> this store is then used for the read workloads
+            Fresh(dir);
+            using (var s = Create(name))
+            {
+                s.Open(dir, durable: false);
+                var pairs = new (byte[], byte[])[settings.BatchSize];
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < sysN; i += settings.BatchSize)
+                {
+                    int len = Math.Min(settings.BatchSize, sysN - i);
+                    for (int j = 0; j < len; j++) pairs[j] = (keys[i + j], values[i + j]);
+                    s.PutBatch(pairs.AsSpan(0, len));
+                }
+                s.Close();
+                Add($"insert, batches of {settings.BatchSize}", "ops/s", name, sysN / sw.Elapsed.TotalSeconds);
+
+                // open time: the index is rebuilt from the file
+                sw.Restart();
+                s.Open(dir, durable: false);
+                Add("open (reopen existing store)", "ms", name, sw.Elapsed.TotalMilliseconds);
+                if (name == "AppendLog+Dict") { s.Close(); Fresh(dir); s.Open(dir, false); for (int i = 0; i < sysN; i++) s.Put(keys[i], values[i]); }
+
+                // 3. random point reads, 1 and 2 threads
+                // keys were inserted in shuffled order: the first sysN of them are the ones present
+                var readSet = sysN == n ? readKeys : Enumerable.Range(0, reads).Select(_ => keys[rnd.Next(sysN)]).ToArray();
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var readers = Enumerable.Range(0, threads).Select(_ => s.ReaderForThread()).ToArray();
+                    int per = readSet.Length / threads;
+                    long misses = 0;
+                    sw.Restart();
+                    OnThreads(threads, t =>
+                    {
+                        var get = readers[t];
+                        for (int i = t * per; i < (t + 1) * per; i++) if (get(readSet[i]) is null) Interlocked.Increment(ref misses);
+                    });
+                    double rate = per * threads / sw.Elapsed.TotalSeconds;
+                    if (misses > 0) throw new InvalidOperationException($"{name}: {misses} reads found nothing");
+                    Add($"point reads, {threads} thread{(threads > 1 ? "s" : "")}", "ops/s", name, rate);
+                }
+
+                // 4. prefix scans: prefix "bench:00" + 6 zero-ish bytes -> 256 keys each
+                if (name != "AppendLog+Dict")
+                {
+                    int scans = 0, found = 0;
+                    sw.Restart();
+                    while (sw.Elapsed.TotalSeconds < settings.ScanSeconds || scans < 10)
+                    {
+                        var p = Key(rnd.Next(sysN))[..15];
+                        found += s.CountPrefix(p);
+                        scans++;
+                    }
+                    Add("prefix scan (256 keys, values read)", "scans/s", name, scans / sw.Elapsed.TotalSeconds);
+                    sw.Restart();
+                    long bytes = s.ScanAllBytes();
+                    Add("full scan, keys+values", "MB/s", name, bytes / 1e6 / sw.Elapsed.TotalSeconds);
+                }
+                s.Close();
+            }
+
+            // 5. durable inserts, 1 writer and 8 writers
+            int dn = name == "LiteDB" ? Math.Min(settings.DurableN, 1000) : settings.DurableN;
+            foreach (int writers in new[] { 1, 8 })
+            {
+                Fresh(dir);
+                using var s = Create(name);
+                s.Open(dir, durable: true);
+                Action<byte[], byte[]>[] put = Enumerable.Range(0, writers)
+                    .Select(_ => s is SqliteSystem sq && writers > 1 ? sq.WriterForThread(true) : s.Put).ToArray();
+                int per = dn / writers;
+                var sw = Stopwatch.StartNew();
+                OnThreads(writers, t =>
+                {
+                    for (int i = t * per; i < (t + 1) * per; i++) put[t](keys[i], values[i]);
+                });
+                double rate = per * writers / sw.Elapsed.TotalSeconds;
+                if (name == "LiteDB" && writers > 1) rate = double.NaN; // single Direct-mode instance: not a concurrency test
+                Add($"insert, durable, {writers} writer{(writers > 1 ? "s" : "")}", "ops/s", name, rate);
+                s.Close();
+            }
+            Fresh(dir);
+        }
+    }
+
+    /// <summary>Dedicated threads: pool threads blocked in fsync would starve the thread pool's slow injection.</summary>
+    private static void OnThreads(int count, Action<int> body)
+    {
+        var threads = Enumerable.Range(0, count).Select(t => new Thread(() => body(t))).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+    }
+
+    private static void Fresh(string dir)
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+    }
+
+    public void PrintTable()
+    {
+        var systems = settings.Systems;
+        output.WriteLine();
+        output.WriteLine($"N = {settings.N:N0} records (16-byte keys, 100-byte values; LiteDB: {Math.Min(settings.N, settings.LiteDbN):N0}), durable N = {settings.DurableN:N0}");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd}");
+        output.WriteLine();
+        output.WriteLine("| workload | unit | " + string.Join(" | ", systems) + " | TypedSkv / SQLite | TypedSkv / LiteDB |");
+        output.WriteLine("|---|---|" + string.Concat(systems.Select(_ => "---:|")) + "---:|---:|");
+        foreach (var row in _rows)
+        {
+            string Cell(string s) => row.Values.TryGetValue(s, out var v) && !double.IsNaN(v) ? Format(v) : "-";
+            string Ratio(string peer)
+            {
+                if (!row.Values.TryGetValue("TypedSkv", out var a) || !row.Values.TryGetValue(peer, out var b) || double.IsNaN(b) || b <= 0) return "-";
+                double r = row.Unit == "ms" ? b / a : a / b; // for times, lower is better
+                return $"{r:0.00}x";
+            }
+            output.WriteLine($"| {row.Workload} | {row.Unit} | " + string.Join(" | ", systems.Select(Cell)) + $" | {Ratio("SQLite")} | {Ratio("LiteDB")} |");
+        }
+        if (_rows.FirstOrDefault(r => r.Workload.StartsWith("insert, single")) is { } single
+            && _rows.FirstOrDefault(r => r.Workload.StartsWith("insert, batches")) is { } batched
+            && single.Values.TryGetValue("TypedSkv", out var ts) && batched.Values.TryGetValue("SQLite", out var sb))
+            output.WriteLine($"\nsingle non-durable TypedSkv inserts vs SQLite batched inserts: {ts / sb:0.00}x (target >= 3x)");
+        if (_rows.FirstOrDefault(r => r.Workload == "insert, durable, 1 writer") is { } d1
+            && _rows.FirstOrDefault(r => r.Workload == "insert, durable, 8 writers") is { } d8
+            && d1.Values.TryGetValue("TypedSkv", out var a1) && d8.Values.TryGetValue("TypedSkv", out var a8))
+            output.WriteLine($"TypedSkv durable 8 writers vs 1 writer (group commit): {a8 / a1:0.00}x (target >= 4x)");
+    }
+
+    private static string Format(double v) => v switch
+    {
+        >= 1e6 => $"{v / 1e6:0.00}M",
+        >= 1e4 => $"{v / 1e3:0.0}k",
+        >= 100 => $"{v:0}",
+        _ => $"{v:0.0}",
+    };
+}

@@ -1,0 +1,37 @@
+using TypedSkv.Benchmarks;
+
+namespace TypedSkv.Tests;
+
+/// <summary>The quick benchmark runs end to end with a tiny N, so it never rots. Asserts rows, never timings.</summary>
+public sealed class BenchmarkSmokeTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Quick_mode_produces_every_row_for_every_system()
+    {
+        var output = new StringWriter();
+        var run = new QuickRun(new QuickRun.Settings(N: 3000, DurableN: 16, LiteDbN: 1000, BatchSize: 100,
+            Directory: _dir.Path, Systems: ["TypedSkv", "SQLite", "LiteDB", "AppendLog+Dict"], ScanSeconds: 0.01), output);
+        run.Run();
+        run.PrintTable();
+
+        string[] workloads =
+        [
+            "insert, single, non-durable", "insert, batches of 100", "open (reopen existing store)",
+            "point reads, 1 thread", "point reads, 2 threads", "prefix scan (256 keys, values read)",
+            "full scan, keys+values", "insert, durable, 1 writer", "insert, durable, 8 writers",
+        ];
+        Assert.Equal(workloads, run.Rows.Select(r => r.Workload));
+        foreach (var row in run.Rows)
+        {
+            Assert.True(row.Values["TypedSkv"] > 0, row.Workload);
+            if (!row.Workload.StartsWith("insert, single")) Assert.True(row.Values.ContainsKey("SQLite"), row.Workload);
+        }
+        string table = output.ToString();
+        Assert.Contains("| workload | unit | TypedSkv | SQLite | LiteDB | AppendLog+Dict |", table);
+        Assert.Contains("group commit", table);
+    }
+}
