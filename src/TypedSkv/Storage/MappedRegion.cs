@@ -32,10 +32,24 @@ internal sealed unsafe class MappedRegion : IDisposable
         if (length <= 0) return null;
         try
         {
-            var file = MemoryMappedFile.CreateFromFile(handle, null, length, MemoryMappedFileAccess.Read,
+            // capacity 0 = the file's current size: the file may be longer than the valid end (a torn tail, or
+            // another process appending), and a capacity smaller than the file throws ArgumentOutOfRangeException
+            var file = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read,
                 HandleInheritability.None, leaveOpen: true);
-            var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            return new MappedRegion(file, view, length);
+            try
+            {
+                var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+                return new MappedRegion(file, view, length);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return null; // the file became shorter than length meanwhile: positional reads
         }
         catch (IOException)
         {
