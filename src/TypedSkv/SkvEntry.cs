@@ -30,7 +30,20 @@ public readonly struct SkvEntry
     public int ValueLength { get; }
 
     /// <summary>Reads the value (checksum-verified).</summary>
-    public byte[] GetValue() => _file.ReadValue(_offset, _key, ValueLength);
+    public byte[] GetValue()
+    {
+        // pin the file: an entry kept past its scan must fail cleanly, not read a file a compaction retired
+        if (!_file.TryAcquire())
+            throw new ObjectDisposedException(nameof(SkvEntry), "the entry's scan or snapshot has ended and its data file was retired by a compaction; read values while enumerating");
+        try
+        {
+            return _file.ReadValue(_offset, _key, ValueLength);
+        }
+        finally
+        {
+            _file.Release();
+        }
+    }
 
     /// <summary>Reads the value as UTF-8 text.</summary>
     public string GetValueString() => Encoding.UTF8.GetString(GetValue());

@@ -20,7 +20,15 @@ public sealed class SkvSnapshot : IDisposable
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {
         ThrowIfDisposed();
-        return _state.TryGet(key, out value);
+        if (!_state.File.TryAcquire()) throw new ObjectDisposedException(nameof(SkvSnapshot));
+        try
+        {
+            return _state.TryGet(key, out value);
+        }
+        finally
+        {
+            _state.File.Release();
+        }
     }
 
     public byte[] Get(ReadOnlySpan<byte> key) => TryGet(key, out var v) ? v : throw new SkvKeyNotFoundException(key);

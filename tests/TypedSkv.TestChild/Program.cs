@@ -63,6 +63,44 @@ switch (mode)
             output.Flush();
         }
     }
+    case "compact-loop":
+    {
+        // rounds of durable overwrites, each acknowledged, then a compaction; killed at a random moment
+        int keys = int.Parse(args[2]);
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        for (int round = 0; ; round++)
+        {
+            var batch = new SkvWriteBatch();
+            for (int k = 0; k < keys; k++) batch.Put($"key{k:D5}", $"key{k:D5}:round{round}:" + new string('x', k % 200));
+            store.Write(batch);
+            output.WriteLine("acked " + round);
+            output.Flush();
+            store.Compact();
+            output.WriteLine("compacted " + round);
+            output.Flush();
+        }
+    }
+    case "restore-loop":
+    {
+        // alternately replaces the store's contents with backup A and backup B until killed
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        for (int round = 0; ; round++)
+        {
+            store.Restore(args[2 + round % 2], new RestoreOptions { Mode = RestoreMode.Replace });
+            output.WriteLine("restored " + round);
+            output.Flush();
+        }
+    }
+    case "backup-loop":
+    {
+        using var store = SkvStore.OpenReadOnly(path);
+        for (int round = 0; ; round++)
+        {
+            store.Backup(args[2]);
+            output.WriteLine("backed-up " + round);
+            output.Flush();
+        }
+    }
     default:
         Console.Error.WriteLine("unknown mode " + mode);
         return 2;

@@ -180,4 +180,19 @@ public sealed class RecoveryTests : IDisposable
         Assert.Equal(3, store.Count);
         Assert.False(File.Exists(DbPath + ".compact"));
     }
+
+    [Fact]
+    public void A_read_only_opener_reads_a_file_with_a_torn_tail_without_changing_it()
+    {
+        WriteSample(5);
+        using (var fs = new FileStream(DbPath, FileMode.Append)) fs.Write(new byte[] { 7, 7, 7, 7, 7, 7, 7, 7, 1, 0, 3 });
+        long length = new FileInfo(DbPath).Length;
+        using (var ro = SkvStore.OpenReadOnly(DbPath))
+        {
+            Assert.Equal(5, ro.Count);
+            Assert.Equal("the-last-value", ro.GetString("last"));
+            Assert.Equal("value-0", ro.GetString("key0"));
+        }
+        Assert.Equal(length, new FileInfo(DbPath).Length);
+    }
 }

@@ -186,7 +186,7 @@ public sealed class StoreBasicsTests : IDisposable
         for (int round = 0; round < 4; round++)
         {
             using var store = Open(durability);
-            Assert.Equal(model, StoreAssert.ToDictionary(store));
+            Assert.Equal(model, StoreDigest.Text(store));
             int ops = durability == SkvDurability.Fsync ? 300 : 3000;
             for (int i = 0; i < ops; i++)
             {
@@ -215,10 +215,10 @@ public sealed class StoreBasicsTests : IDisposable
             }
             if (round % 2 == 1) store.Compact();
             Assert.Equal(model.Count, store.Count);
-            Assert.Equal(model, StoreAssert.ToDictionary(store));
+            Assert.Equal(model, StoreDigest.Text(store));
         }
         using var last = Open(durability);
-        Assert.Equal(model, StoreAssert.ToDictionary(last));
+        Assert.Equal(model, StoreDigest.Text(last));
     }
 
     [Fact]

@@ -16,30 +16,53 @@ public sealed class TempDir : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    public SkvStore OpenStore(string name = "store.skv") =>
+        SkvStore.Open(File(name), new SkvOptions { Durability = SkvDurability.None });
+
+    public string WriteText(string name, string content)
+    {
+        string path = File(name);
+        System.IO.File.WriteAllText(path, content, new System.Text.UTF8Encoding(false));
+        return path;
+    }
+
+    public string WriteBytes(string name, byte[] content)
+    {
+        string path = File(name);
+        System.IO.File.WriteAllBytes(path, content);
+        return path;
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 
-public static class StoreAssert
+public static class StoreDigest
 {
-    /// <summary>Every key and value of the store in order, as a comparable digest.</summary>
-    public static string Digest(SkvStore store)
+    /// <summary>SHA-256 over every (key, value) in key order, length-prefixed, plus the count.</summary>
+    public static string Of(SkvStore store)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> len = stackalloc byte[4];
+        long n = 0;
         foreach (var e in store.Scan())
         {
-            sha.AppendData(BitConverter.GetBytes(e.Key.Length));
-            sha.AppendData(e.Key.Span);
-            var v = e.GetValue();
-            sha.AppendData(BitConverter.GetBytes(v.Length));
-            sha.AppendData(v);
+            byte[] v = e.GetValue();
+            BitConverter.TryWriteBytes(len, e.Key.Length); sha.AppendData(len); sha.AppendData(e.Key.Span);
+            BitConverter.TryWriteBytes(len, v.Length); sha.AppendData(len); sha.AppendData(v);
+            n++;
         }
-        return Convert.ToHexString(sha.GetHashAndReset()) + "/" + store.Count;
+        return $"{n}:{Convert.ToHexString(sha.GetHashAndReset())}";
     }
 
-    public static Dictionary<string, string> ToDictionary(SkvStore store) =>
+    /// <summary>Every key and value as hex, for exact comparisons of binary data.</summary>
+    public static Dictionary<string, string> Dump(SkvStore store) =>
+        store.Scan().ToDictionary(e => Convert.ToHexString(e.Key.Span), e => Convert.ToHexString(e.GetValue()));
+
+    /// <summary>Every key and value as UTF-8 text.</summary>
+    public static Dictionary<string, string> Text(SkvStore store) =>
         store.Scan().ToDictionary(e => e.KeyString, e => e.GetValueString());
 }
 

@@ -1,0 +1,480 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using TypedSkv.Storage;
+
+namespace TypedSkv.Backup;
+
+/// <summary>
+/// Streams the records out of a backup document (or a legacy Go array), in any field order, skipping unknown
+/// fields. Two kinds of trouble:
+/// <list type="bullet">
+/// <item>fatal (malformed JSON, truncated file, unsupported version, missing "records"): thrown as
+/// <see cref="SkvBackupException"/>, parsing cannot go on;</item>
+/// <item>data problems of one record (bad base64, invalid UTF-8, unknown encoding, missing or mistyped field):
+/// <see cref="RecordProblem"/> is set and parsing goes on, so that verify can list them all.</item>
+/// </list>
+/// After <see cref="Next"/> returned false, <see cref="FileProblems"/> holds the document-level checks (version
+/// present, total_records matches, checksum matches).
+/// </summary>
+internal sealed class BackupReader : IDisposable
+{
+    private readonly JsonTokenSource _tokens;
+    private readonly RecordsChecksum _checksum = new();
+    private readonly List<string> _fileProblems = [];
+    private bool _legacy;
+    private bool _inRecords;
+    private bool _done;
+    private bool _sawRecords;
+    private long _index = -1;
+
+    // per record: raw JSON string bytes (unescaped) and decoded bytes
+    private byte[] _keyRaw = new byte[256], _valueRaw = new byte[4096];
+    private byte[] _keyDecoded = new byte[256], _valueDecoded = new byte[4096];
+    private int _keyRawLength, _valueRawLength, _valueB64Length;
+    private byte[] _valueB64 = [];
+    private int _keyLength, _valueLength;
+    private bool _keyFromDecoded, _valueFromDecoded;
+
+    public BackupReader(string path, Stream json, int bufferSize = BackupFormat.ReaderBufferSize, long maxValueBytes = Storage.RecordFormat.MaxValueLength)
+    {
+        FilePath = path;
+        _maxValueBytes = Math.Min(maxValueBytes, RecordFormat.MaxValueLength);
+        // a value's JSON string is at most 6 bytes per byte (\u00XX escapes); base64 is 4 per 3
+        _tokens = new JsonTokenSource(json, bufferSize, maxTokenBytes: maxValueBytes * 6 + 4096);
+    }
+
+    public string FilePath { get; }
+
+    private readonly long _maxValueBytes;
+
+    /// <summary>"1.x" version string of the document, "legacy-array", or "unknown" before the start was read.</summary>
+    public string Format => _legacy ? BackupFormat.LegacyArrayFormat : Version ?? "unknown";
+    public bool IsLegacy => _legacy;
+    public string? Version { get; private set; }
+    public DateTimeOffset? CreatedAt { get; private set; }
+    public long? DeclaredRecords { get; private set; }
+    public string? ChecksumAlgorithm { get; private set; }
+    public string? ChecksumValue { get; private set; }
+    public bool HasChecksum => ChecksumValue is not null;
+
+    /// <summary>Null until the end; then whether the declared xxh3-64 checksum matched (null: none or unknown algorithm).</summary>
+    public bool? ChecksumValid { get; private set; }
+
+    /// <summary>0-based index of the current record.</summary>
+    public long RecordIndex => _index;
+
+    /// <summary>Records read so far (duplicates and records with problems included).</summary>
+    public long Records => _index + 1;
+
+    /// <summary>Uncompressed JSON bytes read so far.</summary>
+    public long BytesRead => _tokens.BytesConsumed;
+
+    /// <summary>Offset of the current record's start.</summary>
+    public long RecordOffset { get; private set; }
+
+    /// <summary>What is wrong with the current record, or null when <see cref="Key"/> and <see cref="Value"/> are good.</summary>
+    public string? RecordProblem { get; private set; }
+
+    /// <summary>The current record's value was "text" (else base64).</summary>
+    public bool ValueIsText { get; private set; }
+
+    /// <summary>Key bytes of the current record; valid until the next <see cref="Next"/>.</summary>
+    public ReadOnlySpan<byte> Key => (_keyFromDecoded ? _keyDecoded : _keyRaw).AsSpan(0, _keyLength);
+
+    /// <summary>Value bytes of the current record; valid until the next <see cref="Next"/>.</summary>
+    public ReadOnlySpan<byte> Value => (_valueFromDecoded ? _valueDecoded : _valueRaw).AsSpan(0, _valueLength);
+
+    /// <summary>Document-level problems found at the end (empty while records are being read).</summary>
+    public IReadOnlyList<string> FileProblems => _fileProblems;
+
+    public SkvBackupException Error(long? index, string problem, long? offset = null, Exception? inner = null) =>
+        new(FilePath, index, offset, problem, inner);
+
+    /// <summary>Moves to the next record; false after the last one (the rest of the document has then been read and checked).</summary>
+    public bool Next()
+    {
+        if (_done) return false;
+        long? at = _inRecords ? _index + 1 : null; // the record being read, for errors
+        try
+        {
+            if (!_inRecords) Start();
+            if (!Read())
+                throw Error(_index + 1, "unexpected end of file inside \"records\" (truncated file?)", _tokens.BytesConsumed);
+            if (_tokens.TokenType == JsonTokenType.EndArray)
+            {
+                Finish();
+                return false;
+            }
+            at = ++_index;
+            RecordOffset = _tokens.TokenOffset;
+            ReadRecord();
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            throw Error(_done ? null : at, "malformed JSON: " + CleanMessage(ex), _tokens.BytesConsumed, ex);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw Error(_done ? null : at, "the gzip data is corrupt: " + ex.Message, _tokens.BytesConsumed, ex);
+        }
+    }
+
+    private bool Read()
+    {
+        try
+        {
+            return _tokens.Read();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // e.g. an escape sequence that makes invalid UTF-16 (lone surrogate)
+            throw new JsonException(ex.Message, ex);
+        }
+    }
+
+    private void ReadOrThrow(string what)
+    {
+        if (!Read()) throw new JsonException($"unexpected end of file {what} (truncated file?)");
+    }
+
+    private static string CleanMessage(JsonException ex)
+    {
+        string m = ex.Message;
+        int cut = m.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return cut > 0 ? m[..cut] : m;
+    }
+
+    // ------------------------------------------------------------------ document level
+
+    private void Start()
+    {
+        ReadOrThrow("at the start");
+        if (_tokens.TokenType == JsonTokenType.StartArray)
+        {
+            _legacy = true;
+            _inRecords = true;
+            _sawRecords = true;
+            return;
+        }
+        if (_tokens.TokenType != JsonTokenType.StartObject)
+            throw Error(null, $"not a backup: the document is a {_tokens.TokenType}, expected an object (or the legacy array)", _tokens.TokenOffset);
+        if (!ReadHeaderUntilRecords())
+            throw Error(null, "missing \"records\": the document has no records array", _tokens.BytesConsumed);
+        _inRecords = true;
+    }
+
+    /// <summary>Reads properties of the root object; true when positioned inside "records", false at the root's end.</summary>
+    private bool ReadHeaderUntilRecords()
+    {
+        while (true)
+        {
+            ReadOrThrow("in the document");
+            if (_tokens.TokenType == JsonTokenType.EndObject) return false;
+            // property name at depth 1
+            if (_tokens.ValueEquals(BackupFormat.RecordsField))
+            {
+                ReadOrThrow("after \"records\"");
+                if (_tokens.TokenType != JsonTokenType.StartArray)
+                    throw Error(null, $"\"records\" must be an array, not {Describe(_tokens.TokenType)}", _tokens.TokenOffset);
+                if (_sawRecords) throw Error(null, "\"records\" appears twice", _tokens.TokenOffset);
+                _sawRecords = true;
+                return true;
+            }
+            if (_tokens.ValueEquals(BackupFormat.VersionField)) ReadVersion();
+            else if (_tokens.ValueEquals(BackupFormat.CreatedAtField)) ReadCreatedAt();
+            else if (_tokens.ValueEquals(BackupFormat.TotalRecordsField)) ReadTotal();
+            else if (_tokens.ValueEquals(BackupFormat.ChecksumField)) ReadChecksum();
+            else
+            {
+                ReadOrThrow("in the document");
+                _tokens.Skip();
+            }
+        }
+    }
+
+    private void ReadVersion()
+    {
+        ReadOrThrow("after \"version\"");
+        if (_tokens.TokenType != JsonTokenType.String)
+            throw Error(null, $"\"version\" must be a string like \"1.0\", not {Describe(_tokens.TokenType)}", _tokens.TokenOffset);
+        string v = Encoding.UTF8.GetString(_tokens.Value);
+        string major = v.Split('.')[0];
+        if (!int.TryParse(major, NumberStyles.None, CultureInfo.InvariantCulture, out int m))
+            throw Error(null, $"\"version\" \"{v}\" is not a version number like \"1.0\"", _tokens.TokenOffset);
+        if (m != BackupFormat.SupportedMajor)
+            throw Error(null, $"unsupported backup format version \"{v}\": this build reads version {BackupFormat.SupportedMajor}.x", _tokens.TokenOffset);
+        Version = v;
+    }
+
+    private void ReadCreatedAt()
+    {
+        ReadOrThrow("after \"created_at\"");
+        if (_tokens.TokenType != JsonTokenType.String)
+        {
+            _fileProblems.Add($"\"created_at\" must be an RFC 3339 string, not {Describe(_tokens.TokenType)}");
+            _tokens.Skip();
+            return;
+        }
+        string s = Encoding.UTF8.GetString(_tokens.Value);
+        if (TryParseTimestamp(s, out var t)) CreatedAt = t;
+        else _fileProblems.Add($"\"created_at\" \"{s}\" is not an RFC 3339 timestamp");
+    }
+
+    /// <summary>RFC 3339: date, 'T' (or space), time, optional fraction (any number of digits), 'Z' or an offset.</summary>
+    internal static bool TryParseTimestamp(string s, out DateTimeOffset value)
+    {
+        // .NET parses at most 7 fraction digits; Go writes up to 9
+        int dot = s.IndexOf('.');
+        if (dot > 0)
+        {
+            int end = dot + 1;
+            while (end < s.Length && char.IsAsciiDigit(s[end])) end++;
+            if (end - dot - 1 > 7) s = s[..(dot + 8)] + s[end..];
+        }
+        return DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value)
+            && s.Length >= 19 && (s[10] is 'T' or 't' or ' ');
+    }
+
+    private void ReadTotal()
+    {
+        ReadOrThrow("after \"total_records\"");
+        if (_tokens.TokenType != JsonTokenType.Number || !_tokens.TryGetInt64(out long n) || n < 0)
+            throw Error(null, $"\"total_records\" must be a non-negative integer, not {Describe(_tokens.TokenType)} {Shown()}", _tokens.TokenOffset);
+        DeclaredRecords = n;
+    }
+
+    private void ReadChecksum()
+    {
+        ReadOrThrow("after \"checksum\"");
+        if (_tokens.TokenType != JsonTokenType.StartObject)
+            throw Error(null, $"\"checksum\" must be an object {{\"algorithm\",\"value\"}}, not {Describe(_tokens.TokenType)}", _tokens.TokenOffset);
+        string? algorithm = null, value = null;
+        while (true)
+        {
+            ReadOrThrow("in \"checksum\"");
+            if (_tokens.TokenType == JsonTokenType.EndObject) break;
+            bool isAlgorithm = _tokens.ValueEquals(BackupFormat.AlgorithmField);
+            bool isValue = _tokens.ValueEquals(BackupFormat.ChecksumValueField);
+            ReadOrThrow("in \"checksum\"");
+            if ((isAlgorithm || isValue) && _tokens.TokenType != JsonTokenType.String)
+                throw Error(null, $"\"checksum\" fields must be strings, not {Describe(_tokens.TokenType)}", _tokens.TokenOffset);
+            if (isAlgorithm) algorithm = Encoding.UTF8.GetString(_tokens.Value);
+            else if (isValue) value = Encoding.UTF8.GetString(_tokens.Value);
+            else _tokens.Skip();
+        }
+        if (value is null) throw Error(null, "\"checksum\" has no \"value\"", _tokens.TokenOffset);
+        ChecksumAlgorithm = algorithm ?? BackupFormat.ChecksumAlgorithm;
+        ChecksumValue = value;
+    }
+
+    private void Finish()
+    {
+        _done = true;
+        if (!_legacy)
+        {
+            if (ReadHeaderUntilRecords()) throw Error(null, "\"records\" appears twice", _tokens.TokenOffset);
+            if (Version is null) _fileProblems.Add("missing \"version\"");
+            if (DeclaredRecords is null) _fileProblems.Add("missing \"total_records\"");
+            else if (DeclaredRecords != Records)
+                _fileProblems.Add($"\"total_records\" says {DeclaredRecords} but the file holds {Records} records");
+            if (ChecksumValue is not null && string.Equals(ChecksumAlgorithm, BackupFormat.ChecksumAlgorithm, StringComparison.OrdinalIgnoreCase))
+            {
+                string actual = _checksum.Hex;
+                ChecksumValid = string.Equals(actual, ChecksumValue, StringComparison.OrdinalIgnoreCase);
+                if (ChecksumValid == false)
+                    _fileProblems.Add($"checksum mismatch: the file says {ChecksumAlgorithm} {ChecksumValue}, its records hash to {actual}");
+            }
+        }
+        // nothing may follow the root value (whitespace only)
+        if (Read()) throw Error(null, $"unexpected {Describe(_tokens.TokenType)} after the end of the document", _tokens.TokenOffset);
+    }
+
+    // ------------------------------------------------------------------ records
+
+    private enum Enc : byte { Missing, Text, Base64, Unknown }
+
+    private void ReadRecord()
+    {
+        RecordProblem = null;
+        _keyLength = _valueLength = 0;
+        _keyFromDecoded = _valueFromDecoded = false;
+        if (_tokens.TokenType != JsonTokenType.StartObject)
+        {
+            RecordProblem = $"a record must be an object, not {Describe(_tokens.TokenType)}";
+            _tokens.Skip();
+            return;
+        }
+
+        bool hasKey = false, hasValue = false, hasValueB64 = false;
+        bool? isBinary = null;
+        Enc enc = Enc.Missing, keyEnc = Enc.Missing;
+        string? unknownEnc = null, unknownKeyEnc = null, typeProblem = null;
+
+        while (true)
+        {
+            ReadOrThrow("inside a record");
+            if (_tokens.TokenType == JsonTokenType.EndObject) break;
+            int field =
+                _tokens.ValueEquals(BackupFormat.KeyField) ? 1 :
+                _tokens.ValueEquals(BackupFormat.ValueField) ? 2 :
+                _tokens.ValueEquals(BackupFormat.EncodingField) ? 3 :
+                _tokens.ValueEquals(BackupFormat.KeyEncodingField) ? 4 :
+                _legacy && _tokens.ValueEquals(BackupFormat.LegacyValueB64Field) ? 5 :
+                _legacy && _tokens.ValueEquals(BackupFormat.LegacyIsBinaryField) ? 6 : 0;
+            ReadOrThrow("inside a record");
+            var type = _tokens.TokenType;
+            if (field == 0)
+            {
+                _tokens.Skip();
+                continue;
+            }
+            if (field == 6)
+            {
+                if (type is JsonTokenType.True or JsonTokenType.False) isBinary = type == JsonTokenType.True;
+                else typeProblem ??= $"\"is_binary\" must be true or false, not {Describe(type)}";
+                continue;
+            }
+            if (type != JsonTokenType.String)
+            {
+                typeProblem ??= $"\"{FieldName(field)}\" must be a string, not {Describe(type)}";
+                _tokens.Skip();
+                continue;
+            }
+            switch (field)
+            {
+                case 1: Copy(_tokens.Value, ref _keyRaw, out _keyRawLength); hasKey = true; break;
+                case 2: Copy(_tokens.Value, ref _valueRaw, out _valueRawLength); hasValue = true; break;
+                case 3: enc = ParseEncoding(_tokens.Value, out unknownEnc); break;
+                case 4: keyEnc = ParseEncoding(_tokens.Value, out unknownKeyEnc); break;
+                case 5: Copy(_tokens.Value, ref _valueB64, out _valueB64Length); hasValueB64 = true; break;
+            }
+        }
+
+        if (typeProblem is not null) { RecordProblem = typeProblem; return; }
+        if (!hasKey) { RecordProblem = "missing \"key\""; return; }
+
+        // key
+        if (keyEnc == Enc.Unknown) { RecordProblem = $"unknown \"key_encoding\" \"{unknownKeyEnc}\" (expected \"text\" or \"base64\")"; return; }
+        if (keyEnc == Enc.Base64)
+        {
+            if (!DecodeBase64(_keyRaw.AsSpan(0, _keyRawLength), ref _keyDecoded, out _keyLength))
+            { RecordProblem = "bad base64 in \"key\""; return; }
+            _keyFromDecoded = true;
+        }
+        else
+        {
+            _keyLength = _keyRawLength;
+            if (!Utf8.IsValid(Key)) { RecordProblem = "invalid UTF-8 in text \"key\""; _keyLength = 0; return; }
+        }
+        if (_keyLength is 0 or > RecordFormat.MaxKeyLength)
+        { RecordProblem = $"the key is {_keyLength} bytes; keys must be 1 to {RecordFormat.MaxKeyLength} bytes"; return; }
+
+        // value
+        if (_legacy)
+        {
+            if (isBinary == true || (!hasValue && hasValueB64))
+            {
+                if (!hasValueB64) { RecordProblem = "missing \"value_b64\" (\"is_binary\" is true)"; return; }
+                if (!DecodeBase64(_valueB64.AsSpan(0, _valueB64Length), ref _valueDecoded, out _valueLength))
+                { RecordProblem = "bad base64 in \"value_b64\""; return; }
+                _valueFromDecoded = true;
+                ValueIsText = false;
+            }
+            else
+            {
+                if (!hasValue) { RecordProblem = "missing \"value\""; return; }
+                _valueLength = _valueRawLength;
+                if (!Utf8.IsValid(Value)) { RecordProblem = "invalid UTF-8 in text \"value\""; _valueLength = 0; return; }
+                ValueIsText = true;
+            }
+        }
+        else
+        {
+            if (!hasValue) { RecordProblem = "missing \"value\""; return; }
+            switch (enc)
+            {
+                case Enc.Missing:
+                    RecordProblem = "missing \"encoding\" (expected \"text\" or \"base64\")";
+                    return;
+                case Enc.Unknown:
+                    RecordProblem = $"unknown \"encoding\" \"{unknownEnc}\" (expected \"text\" or \"base64\")";
+                    return;
+                case Enc.Base64:
+                    if (!DecodeBase64(_valueRaw.AsSpan(0, _valueRawLength), ref _valueDecoded, out _valueLength))
+                    { RecordProblem = "bad base64 in \"value\""; return; }
+                    _valueFromDecoded = true;
+                    ValueIsText = false;
+                    break;
+                default:
+                    _valueLength = _valueRawLength;
+                    if (!Utf8.IsValid(Value)) { RecordProblem = "invalid UTF-8 in text \"value\""; _valueLength = 0; return; }
+                    ValueIsText = true;
+                    break;
+            }
+        }
+        if (_valueLength > _maxValueBytes)
+        { RecordProblem = $"the value is {_valueLength} bytes; values must be at most {_maxValueBytes} bytes"; return; }
+
+        _checksum.Add(Key, Value);
+    }
+
+    private static string FieldName(int field) => field switch
+    {
+        1 => "key",
+        2 => "value",
+        3 => "encoding",
+        4 => "key_encoding",
+        5 => "value_b64",
+        _ => "is_binary",
+    };
+
+    private static Enc ParseEncoding(ReadOnlySpan<byte> s, out string? unknown)
+    {
+        unknown = null;
+        if (s.SequenceEqual(BackupFormat.Text)) return Enc.Text;
+        if (s.SequenceEqual(BackupFormat.Base64)) return Enc.Base64;
+        unknown = Encoding.UTF8.GetString(s);
+        return Enc.Unknown;
+    }
+
+    private static void Copy(ReadOnlySpan<byte> source, ref byte[] dest, out int length)
+    {
+        if (dest.Length < source.Length) dest = new byte[Math.Max(source.Length, Math.Min(dest.Length * 2, Array.MaxLength))];
+        source.CopyTo(dest);
+        length = source.Length;
+    }
+
+    private static bool DecodeBase64(ReadOnlySpan<byte> base64, ref byte[] dest, out int length)
+    {
+        int max = Base64.GetMaxDecodedFromUtf8Length(base64.Length);
+        if (dest.Length < max) dest = new byte[Math.Max(max, Math.Min(dest.Length * 2, Array.MaxLength))];
+        var status = Base64.DecodeFromUtf8(base64, dest, out int consumed, out length);
+        return status == System.Buffers.OperationStatus.Done && consumed == base64.Length;
+    }
+
+    private string Shown()
+    {
+        var v = _tokens.Value;
+        return v.Length > 40 ? Encoding.UTF8.GetString(v[..40]) + "..." : Encoding.UTF8.GetString(v);
+    }
+
+    private static string Describe(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.EndArray => "']'",
+        JsonTokenType.EndObject => "'}'",
+        _ => t.ToString(),
+    };
+
+    public void Dispose() => _tokens.Dispose();
+}

@@ -1,0 +1,126 @@
+using System.IO.Hashing;
+
+namespace TypedSkv.Backup;
+
+/// <summary>
+/// Verify: reads a backup like a restore would, but reports problems instead of throwing (only I/O errors
+/// throw). Duplicate keys are found with a set of 64-bit XXH3 key hashes (8 bytes per distinct key plus set
+/// overhead, about 20 bytes per record: the one per-record cost); a hash collision could hide a duplicate with
+/// probability ~n²/2⁶⁵. With a store, each record's key is looked up in a snapshot of the store, and store keys
+/// whose hash is not in the set are "extra".
+/// </summary>
+internal static class BackupVerifier
+{
+    private enum Outcome : byte { Matching, Missing, Different }
+
+    public static VerifyReport Verify(string path, SkvStore? store, VerifyOptions? options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new VerifyOptions();
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
+
+        var problems = new List<VerifyProblem>();
+        long problemCount = 0;
+        void Add(long? index, string? key, string message)
+        {
+            problemCount++;
+            if (problems.Count < options.MaxProblems) problems.Add(new VerifyProblem(index, key, message));
+        }
+
+        var keyHashes = new HashSet<ulong>();
+        // only keys whose comparison failed are remembered (with the record that decided it), so that a later
+        // duplicate (which a restore would keep) can correct them; their messages are listed at the end
+        var failed = new Dictionary<ulong, (Outcome Outcome, long Index)>();
+        var comparisonDetails = new List<(ulong Hash, VerifyProblem Problem)>();
+        long duplicates = 0, text = 0, base64 = 0, distinct = 0;
+        bool fatal = false;
+        using var snapshot = store?.GetSnapshot();
+
+        var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
+        using var _ = file;
+        using var __ = json;
+        using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
+        try
+        {
+            while (reader.Next())
+            {
+                if (options.Progress is not null && reader.Records % BackupFormat.ProgressInterval == 0)
+                    options.Progress.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
+                if (reader.RecordProblem is { } problem)
+                {
+                    Add(reader.RecordIndex, null, problem);
+                    continue;
+                }
+                if (reader.ValueIsText) text++; else base64++;
+                ReadOnlySpan<byte> key = reader.Key;
+                ulong h = XxHash3.HashToUInt64(key);
+                if (!keyHashes.Add(h))
+                {
+                    duplicates++;
+                    Add(reader.RecordIndex, KeyFormatter.Describe(key), "duplicate key (a restore keeps the last occurrence)");
+                }
+                else distinct++;
+                if (snapshot is null) continue;
+                Outcome outcome = !snapshot.TryGet(key, out byte[]? stored) ? Outcome.Missing
+                    : stored.AsSpan().SequenceEqual(reader.Value) ? Outcome.Matching : Outcome.Different;
+                if (outcome == Outcome.Matching) failed.Remove(h);
+                else
+                {
+                    failed[h] = (outcome, reader.RecordIndex);
+                    if (comparisonDetails.Count < options.MaxProblems)
+                        comparisonDetails.Add((h, new VerifyProblem(reader.RecordIndex, KeyFormatter.Describe(key),
+                            outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
+                }
+            }
+            foreach (string p in reader.FileProblems) Add(null, null, p);
+        }
+        catch (SkvBackupException ex)
+        {
+            fatal = true;
+            Add(ex.RecordIndex, null, ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
+        }
+
+        StoreComparison? comparison = null;
+        if (snapshot is not null && !fatal)
+        {
+            long missing = failed.Values.Count(o => o.Outcome == Outcome.Missing);
+            long different = failed.Count - missing;
+            problemCount += failed.Count;
+            foreach (var (h, problem) in comparisonDetails)
+            {
+                if (problems.Count < options.MaxProblems && failed.TryGetValue(h, out var f) && f.Index == problem.RecordIndex)
+                    problems.Add(problem);
+            }
+            long extra = 0;
+            byte[] prefix = options.GetPrefix();
+            foreach (var entry in snapshot.ScanPrefix(prefix))
+            {
+                if (keyHashes.Contains(XxHash3.HashToUInt64(entry.Key.Span))) continue;
+                extra++;
+                Add(null, KeyFormatter.Describe(entry.Key.Span), "in the store but not in the backup");
+            }
+            comparison = new StoreComparison(missing, extra, different, distinct - missing - different);
+        }
+
+        return new VerifyReport
+        {
+            Ok = problemCount == 0,
+            Path = fullPath,
+            Version = reader.Version,
+            Format = reader.Format,
+            CreatedAt = reader.CreatedAt,
+            Records = reader.Records,
+            DeclaredRecords = reader.DeclaredRecords,
+            TextRecords = text,
+            Base64Records = base64,
+            DuplicateKeys = duplicates,
+            Bytes = file.Length,
+            HasChecksum = reader.HasChecksum,
+            ChecksumValid = reader.ChecksumValid,
+            Problems = problems,
+            ProblemCount = problemCount,
+            Comparison = comparison,
+        };
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace TypedSkv.Backup;
+
+/// <summary>
+/// Writes one backup document to a stream, record by record, in constant memory: the JSON writer is flushed to
+/// the stream whenever <see cref="BackupFormat.WriterFlushThreshold"/> bytes are pending.
+/// </summary>
+internal sealed class BackupWriter : IDisposable
+{
+    private readonly Utf8JsonWriter _json;
+    private readonly RecordsChecksum _checksum = new();
+    private readonly IProgress<SkvBackupProgress>? _progress;
+    private readonly long _total;
+    private long _records;
+
+    public BackupWriter(Stream stream, long totalRecords, DateTimeOffset createdAt, bool indented, IProgress<SkvBackupProgress>? progress)
+    {
+        _total = totalRecords;
+        _progress = progress;
+        _json = new Utf8JsonWriter(stream, new JsonWriterOptions
+        {
+            Encoder = Utf8JsonTextEncoder.Instance,
+            Indented = indented,
+            SkipValidation = true, // the shape is fixed by this class
+        });
+        _json.WriteStartObject();
+        _json.WriteString(BackupFormat.VersionField, BackupFormat.Version);
+        _json.WriteString(BackupFormat.CreatedAtField, createdAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        _json.WriteNumber(BackupFormat.TotalRecordsField, totalRecords);
+        _json.WritePropertyName(BackupFormat.RecordsField);
+        _json.WriteStartArray();
+    }
+
+    public long Records => _records;
+
+    /// <summary>Uncompressed JSON bytes produced so far.</summary>
+    public long Bytes => _json.BytesCommitted + _json.BytesPending;
+
+    public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        _json.WriteStartObject();
+        bool keyIsText = Utf8.IsValid(key);
+        if (keyIsText) _json.WriteString(BackupFormat.KeyField, key);
+        else _json.WriteBase64String(BackupFormat.KeyField, key);
+        bool valueIsText = Utf8.IsValid(value);
+        if (value.Length > BackupFormat.ValueSegmentSize) WriteLargeValue(value, valueIsText);
+        else if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
+        else _json.WriteBase64String(BackupFormat.ValueField, value);
+        _json.WriteString(BackupFormat.EncodingField, valueIsText ? BackupFormat.Text : BackupFormat.Base64);
+        if (!keyIsText) _json.WriteString(BackupFormat.KeyEncodingField, BackupFormat.Base64);
+        _json.WriteEndObject();
+        _checksum.Add(key, value);
+        _records++;
+        if (_json.BytesPending >= BackupFormat.WriterFlushThreshold) _json.Flush();
+        if (_progress is not null && _records % BackupFormat.ProgressInterval == 0)
+            _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
+    }
+
+    /// <summary>
+    /// A large value goes out in segments, flushed one by one: Utf8JsonWriter refuses single string values
+    /// above ~166 MB (text) / ~125 MB (base64), and the writer's buffer stays small.
+    /// </summary>
+    private void WriteLargeValue(ReadOnlySpan<byte> value, bool isText)
+    {
+        _json.WritePropertyName(BackupFormat.ValueField);
+        int segment = BackupFormat.ValueSegmentSize;
+        for (int offset = 0; offset < value.Length; offset += segment)
+        {
+            var part = value.Slice(offset, Math.Min(segment, value.Length - offset));
+            bool last = offset + part.Length == value.Length;
+            if (isText) _json.WriteStringValueSegment(part, last);
+            else _json.WriteBase64StringSegment(part, last);
+            _json.Flush();
+        }
+    }
+
+    /// <summary>Closes the document (checksum trailer) and flushes; returns the checksum hex.</summary>
+    public string Complete()
+    {
+        _json.WriteEndArray();
+        string hex = _checksum.Hex;
+        _json.WritePropertyName(BackupFormat.ChecksumField);
+        _json.WriteStartObject();
+        _json.WriteString(BackupFormat.AlgorithmField, BackupFormat.ChecksumAlgorithm);
+        _json.WriteString(BackupFormat.ChecksumValueField, hex);
+        _json.WriteEndObject();
+        _json.WriteEndObject();
+        _json.Flush();
+        _progress?.Report(new SkvBackupProgress(_records, Bytes, _total));
+        return hex;
+    }
+
+    public void Dispose() => _json.Dispose();
+}
