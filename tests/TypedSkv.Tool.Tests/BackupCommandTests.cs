@@ -1,4 +1,3 @@
-#if SKV_BACKUP
 using System.Text;
 using TypedSkv.Tool.Commands;
 using TypedSkv.Tool.Infrastructure;
@@ -315,4 +314,3 @@ public sealed class BackupCommandTests : IDisposable
         Assert.False(r.Json().GetProperty("ok").GetBoolean());
     }
 }
-#endif

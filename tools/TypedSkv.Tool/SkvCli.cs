@@ -78,11 +78,9 @@ public static class SkvCli
             examples[command] = commandExamples;
         }
 
-#if SKV_BACKUP
         Add(BackupCommand.Create(common, stdout, stderr), BackupCommand.Examples);
         Add(RestoreCommand.Create(common, stdout, stderr), RestoreCommand.Examples);
         Add(VerifyCommand.Create(common, stdout, stderr), VerifyCommand.Examples);
-#endif
         Add(CheckCommand.Create(common, stdout, stderr), CheckCommand.Examples);
         Add(CompactCommand.Create(common, stdout, stderr), CompactCommand.Examples);
         Add(InfoCommand.Create(common, stdout, stderr), InfoCommand.Examples);

@@ -1,4 +1,3 @@
-#if SKV_BACKUP
 using System.Text;
 
 namespace TypedSkv.Tool.Tests.EndToEnd;
@@ -127,4 +126,3 @@ public sealed class InstalledToolBackupTests(ToolFixture tool) : IDisposable
         Assert.Equal(0, verify.ExitCode);
     }
 }
-#endif

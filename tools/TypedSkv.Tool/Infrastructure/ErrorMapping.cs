@@ -8,9 +8,7 @@ public static class ErrorMapping
         SkvToolException t => (t.ExitCode, t.Message),
         // the data itself is damaged or is not what it claims to be: a data problem
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
-#if SKV_BACKUP
         SkvBackupException => (ExitCode.DataProblem, ex.Message),
-#endif
         // another writer holds the store: retry later or use a read-only command
         SkvLockedException => (ExitCode.UsageOrIoError, ex.Message),
         SkvKeyNotFoundException => (ExitCode.UsageOrIoError, ex.Message),
