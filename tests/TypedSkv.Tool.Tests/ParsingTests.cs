@@ -56,7 +56,8 @@ public sealed class ParsingTests
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("", r.Stdout);
         Assert.StartsWith("error: ", r.Stderr);
-        Assert.Contains("--help' for usage", r.Stderr);
+        Assert.EndsWith("--help' for usage.", r.Stderr.TrimEnd());
+        Assert.Single(r.Stderr.TrimEnd().Split('\n'));
     }
 
     [Fact]

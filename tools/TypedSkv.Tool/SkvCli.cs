@@ -33,13 +33,11 @@ public static class SkvCli
             {
                 // parse errors would exit 1 and print the whole help to stdout: a usage error is 2, and says what was wrong
                 string command = parseResult.CommandResult.Command is RootCommand ? "dotnet skv" : "dotnet skv " + parseResult.CommandResult.Command.Name;
-                foreach (var error in parseResult.Errors) stderr.WriteLine($"error: {CommandRunner.OneLine(error.Message)}");
-                stderr.WriteLine($"Run '{command} --help' for usage.");
+                // one line, like every other error
+                string errors = string.Join(" ", parseResult.Errors.Select(e => CommandRunner.OneLine(e.Message)));
+                stderr.WriteLine($"error: {errors} Run '{command} --help' for usage.");
                 if (json)
-                {
-                    JsonOutput.Write(stdout, parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError,
-                        w => w.WriteString("error", string.Join("; ", parseResult.Errors.Select(e => CommandRunner.OneLine(e.Message)))));
-                }
+                    JsonOutput.Write(stdout, parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, w => w.WriteString("error", errors));
                 return (int)ExitCode.UsageOrIoError;
             }
 
