@@ -1,7 +1,7 @@
-using System.Reflection;
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.Reflection;
 using TypedSkv.Tool.Commands;
 using TypedSkv.Tool.Infrastructure;
 
@@ -32,12 +32,13 @@ public static class SkvCli
             if (parseResult.Action is ParseErrorAction)
             {
                 // parse errors would exit 1 and print the whole help to stdout: a usage error is 2, and says what was wrong
-                string command = parseResult.CommandResult.Command is RootCommand ? "dotnet skv" : "dotnet skv " + parseResult.CommandResult.Command.Name;
+                bool atRoot = parseResult.CommandResult.Command is RootCommand;
+                string command = atRoot ? "dotnet skv" : "dotnet skv " + parseResult.CommandResult.Command.Name;
                 // one line, like every other error
                 string errors = string.Join(" ", parseResult.Errors.Select(e => CommandRunner.OneLine(e.Message)));
                 stderr.WriteLine($"error: {errors} Run '{command} --help' for usage.");
                 if (json)
-                    JsonOutput.Write(stdout, parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, w => w.WriteString("error", errors));
+                    JsonOutput.Write(stdout, atRoot ? "dotnet-skv" : parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, w => w.WriteString("error", errors));
                 return (int)ExitCode.UsageOrIoError;
             }
 
