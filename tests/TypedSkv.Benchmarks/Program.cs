@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using TypedSkv.Benchmarks;
 
-// --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B]: one table of rates and ratios from one run.
+// --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B] [--backup-value-bytes B] [--no-backup]: one table of rates and ratios from one run.
 // anything else: BenchmarkDotNet micro benchmarks (BenchmarkSwitcher arguments, e.g. --filter '*').
 if (args.Contains("--quick"))
 {
@@ -15,9 +15,11 @@ if (args.Contains("--quick"))
             DurableN: Arg("--durable-n", 2000),
             LiteDbN: Arg("--litedb-n", 100_000),
             BatchSize: Arg("--batch", 1000),
+            BackupValueBytes: Arg("--backup-value-bytes", 100),
             Directory: dir,
             Systems: systems.Split(',')), Console.Out);
         run.Run();
+        if (!args.Contains("--no-backup")) run.RunBackupRestore();
         run.PrintTable();
     }
     finally

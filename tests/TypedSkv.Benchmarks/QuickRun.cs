@@ -9,11 +9,14 @@ namespace TypedSkv.Benchmarks;
 /// </summary>
 public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
 {
-    public sealed record Settings(int N, int DurableN, int LiteDbN, int BatchSize, string Directory, string[] Systems, double ScanSeconds = 1.5);
+    public sealed record Settings(int N, int DurableN, int LiteDbN, int BatchSize, string Directory, string[] Systems, double ScanSeconds = 1.5, int BackupValueBytes = 100);
 
     public sealed record Row(string Workload, string Unit, Dictionary<string, double> Values);
 
     private readonly List<Row> _rows = [];
+    private readonly List<(string Operation, double MBps, double CeilingMBps, string Ceiling, double PeakMiB)> _backupRows = [];
+
+    public IReadOnlyList<(string Operation, double MBps, double CeilingMBps, string Ceiling, double PeakMiB)> BackupRows => _backupRows;
 
     public IReadOnlyList<Row> Rows => _rows;
 
@@ -163,6 +166,45 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
         foreach (var t in threads) t.Join();
     }
 
+    /// <summary>Backup and restore against bare Utf8JsonWriter/Utf8JsonReader loops, each in its own process (peak RSS).</summary>
+    public void RunBackupRestore()
+    {
+        string dir = Path.Combine(settings.Directory, "backup");
+        Fresh(dir);
+        var measured = new Dictionary<string, (double MBps, double PeakMiB)>();
+        foreach (string cmd in new[] { "gen", "backup", "bare-write", "restore", "bare-read-put", "restore-dry", "bare-read" })
+        {
+            string[] extra = cmd == "gen" ? [settings.N.ToString(), settings.BackupValueBytes.ToString()] : [];
+            string line = RunBench(cmd, dir, extra);
+            output.WriteLine("  " + line);
+            if (cmd == "gen") continue;
+            // "<what> <records> records <MB> MB <s> s <MB/s> MB/s  RSS before <x> MiB  peak <y> MiB ..."
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            double mbps = double.Parse(parts[Array.IndexOf(parts, "MB/s") - 1], System.Globalization.CultureInfo.InvariantCulture);
+            double peak = double.Parse(parts[Array.IndexOf(parts, "peak") + 1], System.Globalization.CultureInfo.InvariantCulture);
+            measured[cmd] = (mbps, peak);
+        }
+        _backupRows.Add(("backup", measured["backup"].MBps, measured["bare-write"].MBps, "bare Utf8JsonWriter loop", measured["backup"].PeakMiB));
+        _backupRows.Add(("restore", measured["restore"].MBps, measured["bare-read-put"].MBps, "bare Utf8JsonReader loop + same puts", measured["restore"].PeakMiB));
+        _backupRows.Add(("restore, dry run (parse + checks)", measured["restore-dry"].MBps, measured["bare-read"].MBps, "bare Utf8JsonReader loop", measured["restore-dry"].PeakMiB));
+        Fresh(dir);
+    }
+
+    private static string RunBench(string cmd, string dir, string[] extra)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TypedSkv.BackupBench.dll"));
+        psi.ArgumentList.Add(cmd);
+        psi.ArgumentList.Add(dir);
+        foreach (var e in extra) psi.ArgumentList.Add(e);
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"backup bench '{cmd}' failed ({p.ExitCode}): {stderr}");
+        return stdout.Trim().Split('\n')[^1];
+    }
+
     private static void Fresh(string dir)
     {
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
@@ -188,6 +230,16 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
                 return $"{r:0.00}x";
             }
             output.WriteLine($"| {row.Workload} | {row.Unit} | " + string.Join(" | ", systems.Select(Cell)) + $" | {Ratio("SQLite")} | {Ratio("LiteDB")} |");
+        }
+        if (_backupRows.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine($"Backup and restore, {settings.N:N0} records x {settings.BackupValueBytes} bytes, one child process per line:");
+            output.WriteLine();
+            output.WriteLine("| operation | MB/s | ceiling MB/s | ceiling | ratio | peak RSS MiB |");
+            output.WriteLine("|---|---:|---:|---|---:|---:|");
+            foreach (var (op, mbps, ceiling, what, peak) in _backupRows)
+                output.WriteLine($"| {op} | {mbps:0} | {ceiling:0} | {what} | {mbps / ceiling:0%} | {peak:0} |");
         }
         if (_rows.FirstOrDefault(r => r.Workload.StartsWith("insert, single")) is { } single
             && _rows.FirstOrDefault(r => r.Workload.StartsWith("insert, batches")) is { } batched

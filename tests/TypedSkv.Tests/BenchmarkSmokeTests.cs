@@ -16,6 +16,7 @@ public sealed class BenchmarkSmokeTests : IDisposable
         var run = new QuickRun(new QuickRun.Settings(N: 3000, DurableN: 16, LiteDbN: 1000, BatchSize: 100,
             Directory: _dir.Path, Systems: ["TypedSkv", "SQLite", "LiteDB", "AppendLog+Dict"], ScanSeconds: 0.01), output);
         run.Run();
+        run.RunBackupRestore();
         run.PrintTable();
 
         string[] workloads =
@@ -30,6 +31,8 @@ public sealed class BenchmarkSmokeTests : IDisposable
             Assert.True(row.Values["TypedSkv"] > 0, row.Workload);
             if (!row.Workload.StartsWith("insert, single")) Assert.True(row.Values.ContainsKey("SQLite"), row.Workload);
         }
+        Assert.Equal(["backup", "restore", "restore, dry run (parse + checks)"], run.BackupRows.Select(r => r.Operation));
+        Assert.All(run.BackupRows, r => Assert.True(r.MBps > 0 && r.CeilingMBps > 0 && r.PeakMiB > 0, r.Operation));
         string table = output.ToString();
         Assert.Contains("| workload | unit | TypedSkv | SQLite | LiteDB | AppendLog+Dict |", table);
         Assert.Contains("group commit", table);
