@@ -267,6 +267,7 @@ public sealed class BackupCommandTests : IDisposable
 
         Assert.Equal(1, alone.ExitCode);
         Assert.Contains("checksum", alone.Stderr);
+        Assert.Contains("--db", alone.Stderr); // says how to find the record
         Assert.Equal(1, withStore.ExitCode);
         Assert.Contains("key:0007", withStore.Stderr);
         var json = withStore.Json();

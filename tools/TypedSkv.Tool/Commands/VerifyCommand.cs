@@ -126,6 +126,9 @@ public static class VerifyCommand
                     : report.Ok is false
                         ? $"{report.Path} failed verification"
                         : $"{report.Path} differs from {db}: {c!.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values";
+                // the file's checksum covers all records together: only the store can tell which record changed
+                if (db is null && report.ChecksumValid == false && report.Problems.All(p => p.RecordIndex is null && p.Key is null))
+                    why += "; the checksum covers all records, compare with the store (--db <db>) to find the changed record";
                 stderr.WriteLine("error: " + why);
             }
             return (int)code;
