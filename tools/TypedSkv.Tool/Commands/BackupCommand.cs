@@ -1,0 +1,92 @@
+using System.CommandLine;
+using TypedSkv.Tool.Infrastructure;
+
+namespace TypedSkv.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet skv backup &lt;db&gt; &lt;file&gt;</c>: a point-in-time JSON backup. Opens the store read-only, so it
+/// works while another process has it open for writing.
+/// </summary>
+public static class BackupCommand
+{
+    public const string Name = "backup";
+
+    public static readonly string[] Examples =
+    [
+        "dotnet skv backup app.skv backups/app.json",
+        "dotnet skv backup app.skv backups/app.json --gzip --timestamp --keep 7",
+        "dotnet skv backup app.skv users.json --prefix user:",
+    ];
+
+    public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
+    {
+        var db = CommonOptions.DbArgument();
+        var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip)." };
+        var prefix = new Option<string?>("--prefix") { Description = "Back up only keys that start with this UTF-8 text.", HelpName = "P" };
+        var gzip = new Option<bool>("--gzip") { Description = "Compress with gzip (adds .gz to the file name when missing)." };
+        var timestamp = new Option<bool>("--timestamp") { Description = "Put a sortable UTC time in the file name: backups/app.json -> backups/app_20261125T120000Z.json." };
+        var keep = new Option<int?>("--keep")
+        {
+            Description = "With --timestamp: afterwards delete the oldest timestamped backups of the same base name beyond the newest N.",
+            HelpName = "N",
+            CustomParser = ListCommand.PositiveInt,
+        };
+        var noProgress = CommonOptions.CreateNoProgress();
+        var command = new Command(Name, "Write a point-in-time backup of a store to a JSON file. Opens the store read-only, so it works while another process writes to it.")
+        {
+            db, file, prefix, gzip, timestamp, keep, noProgress,
+        };
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(prefix),
+            pr.GetValue(gzip), pr.GetValue(timestamp), pr.GetValue(keep), common.Read(pr, noProgress)));
+        return command;
+    }
+
+    public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, string? prefix = null, bool gzip = false,
+        bool timestamp = false, int? keep = null, OutputSettings? output = null) =>
+        CommandRunner.Execute(Name, stdout, stderr, output, o =>
+        {
+            if (keep is not null && !timestamp)
+                throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
+            if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
+            Stores.RequireExisting(db);
+
+            string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
+            string target = timestamp ? SkvBackup.TimestampedPath(basePath) : basePath;
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(target));
+            if (directory is not null) Directory.CreateDirectory(directory);
+
+            BackupResult result;
+            using (var store = SkvStore.OpenReadOnly(db))
+            {
+                result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink => SkvBackup.Backup(store, target, new BackupOptions
+                {
+                    Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+                    Gzip = gzip ? true : null,
+                    Progress = BackupProgress.From(sink),
+                }));
+            }
+            IReadOnlyList<string> pruned = keep is { } k ? SkvBackup.PruneBackups(basePath, k) : [];
+
+            if (o.Json)
+            {
+                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                {
+                    w.WriteString("path", db);
+                    w.WriteString("file", result.Path);
+                    w.WriteNumber("records", result.Records);
+                    w.WriteNumber("bytes", result.Bytes);
+                    w.WriteStringOrNull("checksum", result.Checksum);
+                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
+                    w.WriteStartArray("pruned");
+                    foreach (string p in pruned) w.WriteStringValue(p);
+                    w.WriteEndArray();
+                });
+            }
+            else
+            {
+                stdout.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+                foreach (string p in pruned) stdout.WriteLine($"deleted old backup {p}");
+            }
+            return (int)ExitCode.Ok;
+        });
+}

@@ -1,0 +1,125 @@
+using System.CommandLine;
+using TypedSkv.Tool.Infrastructure;
+
+namespace TypedSkv.Tool.Commands;
+
+/// <summary>How restore treats the keys already in the store.</summary>
+public enum RestoreModeArg
+{
+    /// <summary>Keep the store's other keys; the backup's keys overwrite (the seed's behaviour).</summary>
+    Merge,
+
+    /// <summary>The store holds exactly the backup's keys afterwards.</summary>
+    Replace,
+}
+
+/// <summary>
+/// <c>dotnet skv restore &lt;db&gt; &lt;file&gt;</c>: load a backup into a store, all or nothing (one transaction).
+/// </summary>
+public static class RestoreCommand
+{
+    public const string Name = "restore";
+
+    public static readonly string[] Examples =
+    [
+        "dotnet skv restore app.skv backups/app_20261125T120000Z.json",
+        "dotnet skv restore new.skv backups/app.json.gz --mode replace --dry-run",
+    ];
+
+    public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
+    {
+        var db = CommonOptions.DbArgument();
+        var file = new Argument<string>("file") { Description = "The backup file to read (.json, or .json.gz for gzip)." };
+        var mode = new Option<RestoreModeArg>("--mode")
+        {
+            Description = "merge: keep other keys, the backup's keys overwrite; replace: the store holds exactly the backup afterwards.",
+            DefaultValueFactory = _ => RestoreModeArg.Merge,
+        };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Read and validate the whole backup, write nothing." };
+        var noProgress = CommonOptions.CreateNoProgress();
+        var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
+        {
+            db, file, mode, dryRun, noProgress,
+        };
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(mode),
+            pr.GetValue(dryRun), common.Read(pr, noProgress)));
+        return command;
+    }
+
+    public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
+        bool dryRun = false, OutputSettings? output = null) =>
+        CommandRunner.Execute(Name, stdout, stderr, output, o =>
+        {
+            Stores.RequireFile(file, "backup file");
+            if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
+            bool existed = File.Exists(db);
+            // a dry run must not create the store: validate against an empty scratch store instead
+            string target = dryRun && !existed
+                ? Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv")
+                : db;
+            bool created = !File.Exists(target);
+
+            RestoreResult result;
+            try
+            {
+                using var store = Stores.OpenWriter(target, createIfMissing: true);
+                result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(store, file, new RestoreOptions
+                {
+                    Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
+                    DryRun = dryRun,
+                    Progress = BackupProgress.From(sink),
+                }));
+            }
+            catch
+            {
+                // all or nothing also for a store this command created: do not leave an empty file behind
+                if (created) DeleteStoreFiles(target);
+                throw;
+            }
+            finally
+            {
+                if (!ReferenceEquals(target, db)) DeleteStoreFiles(target);
+            }
+
+            string modeName = mode == RestoreModeArg.Replace ? "replace" : "merge";
+            if (o.Json)
+            {
+                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                {
+                    w.WriteString("path", db);
+                    w.WriteString("file", result.Path);
+                    w.WriteNumber("records", result.Records);
+                    w.WriteNumber("bytes", result.Bytes);
+                    w.WriteString("mode", modeName);
+                    w.WriteBoolean("dryRun", result.DryRun);
+                    w.WriteString("format", result.Format);
+                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
+                });
+            }
+            else if (dryRun)
+            {
+                stdout.WriteLine($"dry run: {file} is valid ({result.Format}); restoring it would write {result.Records} records into {db} ({modeName}); nothing was written");
+            }
+            else
+            {
+                stdout.WriteLine($"restored {result.Records} records from {file} into {db} ({modeName}, {Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+            }
+            return (int)ExitCode.Ok;
+        });
+
+    private static void DeleteStoreFiles(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            File.Delete(path + SkvStore.LockFileSuffix);
+        }
+        catch (IOException)
+        {
+            // best effort: the command's own error is what matters
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using TypedSkv.Tool.Infrastructure;
+
+namespace TypedSkv.Tool.Commands;
+
+/// <summary>
+/// <c>dotnet skv verify &lt;file&gt; [--db &lt;db&gt;]</c>: check a backup file; with --db also compare it with a
+/// store (opened read-only). Any problem or difference is a data problem (exit 1).
+/// </summary>
+public static class VerifyCommand
+{
+    public const string Name = "verify";
+
+    public static readonly string[] Examples =
+    [
+        "dotnet skv verify backups/app.json",
+        "dotnet skv verify backups/app.json.gz --db app.skv --json",
+    ];
+
+    public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
+        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only): missing, extra and different keys.", HelpName = "db" };
+        var prefix = new Option<string?>("--prefix")
+        {
+            Description = "With --db, for a backup taken with --prefix: only store keys with this prefix count as missing from the backup.",
+            HelpName = "P",
+        };
+        var noProgress = CommonOptions.CreateNoProgress();
+        var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksum; with --db also compare it with a store, key by key. Exit 1 on any problem or difference, naming the record where it can.")
+        {
+            file, db, prefix, noProgress,
+        };
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(file), pr.GetValue(db), pr.GetValue(prefix), common.Read(pr, noProgress)));
+        return command;
+    }
+
+    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null) =>
+        CommandRunner.Execute(Name, stdout, stderr, output, o =>
+        {
+            Stores.RequireFile(file, "backup file");
+            if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
+            VerifyReport report;
+            if (db is null)
+            {
+                report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
+                    SkvBackup.Verify(file, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+            }
+            else
+            {
+                using var store = Stores.OpenReadOnly(db);
+                report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
+                    SkvBackup.Verify(file, store, new VerifyOptions
+                    {
+                        Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+                        Progress = BackupProgress.From(sink),
+                    }));
+            }
+
+            var c = report.Comparison;
+            bool differs = c is not null && c.MissingInStore + c.ExtraInStore + c.DifferentValues > 0;
+            var code = report.Ok && report.Problems.Count == 0 && !differs ? ExitCode.Ok : ExitCode.DataProblem;
+
+            if (o.Json)
+            {
+                JsonOutput.Write(stdout, Name, code, w =>
+                {
+                    w.WriteString("file", report.Path);
+                    w.WriteStringOrNull("db", db);
+                    w.WriteStringOrNull("version", report.Version);
+                    w.WriteString("format", report.Format);
+                    w.WriteNumber("records", report.Records);
+                    if (report.DeclaredRecords is { } declared) w.WriteNumber("declaredRecords", declared); else w.WriteNull("declaredRecords");
+                    w.WriteNumber("textRecords", report.TextRecords);
+                    w.WriteNumber("base64Records", report.Base64Records);
+                    w.WriteNumber("bytes", report.Bytes);
+                    w.WriteNumber("duplicateKeys", report.DuplicateKeys);
+                    w.WriteBoolean("hasChecksum", report.HasChecksum);
+                    if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
+                    w.WriteNumber("problemCount", Math.Max(report.ProblemCount, report.Problems.Count));
+                    w.WriteStartArray("problems");
+                    foreach (var p in report.Problems)
+                    {
+                        w.WriteStartObject();
+                        if (p.RecordIndex is { } index) w.WriteNumber("recordIndex", index); else w.WriteNull("recordIndex");
+                        w.WriteStringOrNull("key", p.Key);
+                        w.WriteString("message", p.Message);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    if (c is null)
+                    {
+                        w.WriteNull("comparison");
+                    }
+                    else
+                    {
+                        w.WriteStartObject("comparison");
+                        w.WriteNumber("matching", c.Matching);
+                        w.WriteNumber("missingInStore", c.MissingInStore);
+                        w.WriteNumber("extraInStore", c.ExtraInStore);
+                        w.WriteNumber("differentValues", c.DifferentValues);
+                        w.WriteEndObject();
+                    }
+                });
+            }
+            else
+            {
+                string checksum = report.HasChecksum ? (report.ChecksumValid == true ? "checksum valid" : "checksum INVALID") : "no checksum";
+                string summary = $"{report.Path}: format {report.Version ?? report.Format}, {report.Records} records ({report.TextRecords} text, {report.Base64Records} base64), {Sizes.Format(report.Bytes)}, {checksum}";
+                if (code == ExitCode.Ok) stdout.WriteLine("ok: " + summary);
+                else stdout.WriteLine($"FAILED: {summary}, {Math.Max(report.ProblemCount, report.Problems.Count)} problem(s)");
+                foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
+                if (report.ProblemCount > report.Problems.Count) stdout.WriteLine($"  ... and {report.ProblemCount - report.Problems.Count} more");
+                if (c is not null)
+                    stdout.WriteLine($"compared with {db}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
+            }
+
+            if (code != ExitCode.Ok)
+            {
+                long problemCount = Math.Max(report.ProblemCount, report.Problems.Count);
+                // name a record when any problem can: "record 3 (key ...)" says more than a file-wide checksum
+                var first = report.Problems.FirstOrDefault(p => p.RecordIndex is not null || p.Key is not null)
+                    ?? report.Problems.FirstOrDefault();
+                string why = first is not null
+                    ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(first))}" + (problemCount > 1 ? $" (and {problemCount - 1} more)" : "")
+                    : report.Ok is false
+                        ? $"{report.Path} failed verification"
+                        : $"{report.Path} differs from {db}: {c!.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values";
+                // the file's checksum covers all records together: only the store can tell which record changed
+                if (db is null && report.ChecksumValid == false && report.Problems.All(p => p.RecordIndex is null && p.Key is null))
+                    why += "; the checksum covers all records, compare with the store (--db <db>) to find the changed record";
+                stderr.WriteLine("error: " + why);
+            }
+            return (int)code;
+        });
+
+    private static string Describe(VerifyProblem p)
+    {
+        string where = (p.RecordIndex, p.Key) switch
+        {
+            ({ } i, { } k) => $"record index {i} (key {k})",
+            ({ } i, null) => $"record index {i}",
+            (null, { } k) => $"key {k}",
+            _ => "file",
+        };
+        return $"{where}: {p.Message}";
+    }
+}

@@ -1,0 +1,16 @@
+namespace TypedSkv.Tool;
+
+/// <summary>
+/// The tool's exit codes, the same for every command (documented in --help, docs/cli.md and the README).
+/// </summary>
+public enum ExitCode
+{
+    /// <summary>The command did what was asked.</summary>
+    Ok = 0,
+
+    /// <summary>A data problem: a backup failed verification, a store failed its integrity check, or a file is damaged.</summary>
+    DataProblem = 1,
+
+    /// <summary>A usage or I/O error: bad arguments or options, a missing file, a store locked by another writer, a missing key.</summary>
+    UsageOrIoError = 2,
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+
+namespace TypedSkv.Tool.Infrastructure;
+
+/// <summary>
+/// Options every command takes (--json, --verbose), created once per root command (Option instances are not
+/// shared between command trees, so tests can build trees in parallel).
+/// </summary>
+public sealed class CommonOptions
+{
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Write exactly one JSON document to stdout (for scripts) instead of text.",
+        Recursive = true,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On errors, also print the exception with its stack trace to stderr.",
+        Recursive = true,
+    };
+
+    /// <summary>A --no-progress option for the commands that draw progress (backup, restore, verify).</summary>
+    public static Option<bool> CreateNoProgress() => new("--no-progress")
+    {
+        Description = "Never draw a progress bar. It is drawn on stderr only when stderr is a terminal and CI is unset.",
+    };
+
+    public OutputSettings Read(ParseResult parseResult, Option<bool>? noProgress = null) => new(
+        parseResult.GetValue(Json),
+        parseResult.GetValue(Verbose),
+        noProgress is not null && ProgressDisplay.ShouldShow(parseResult.GetValue(noProgress)));
+
+    public static Argument<string> DbArgument() => new("db")
+    {
+        Description = "Path of the store's data file (for example app.skv).",
+    };
+}

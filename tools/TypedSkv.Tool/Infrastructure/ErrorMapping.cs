@@ -1,0 +1,21 @@
+namespace TypedSkv.Tool.Infrastructure;
+
+/// <summary>Which exit code and message an exception becomes.</summary>
+public static class ErrorMapping
+{
+    public static (ExitCode Code, string Message) Map(Exception ex) => ex switch
+    {
+        SkvToolException t => (t.ExitCode, t.Message),
+        // the data itself is damaged or is not what it claims to be: a data problem
+        SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
+        SkvBackupException => (ExitCode.DataProblem, ex.Message),
+        // another writer holds the store: retry later or use a read-only command
+        SkvLockedException => (ExitCode.UsageOrIoError, ex.Message),
+        SkvKeyNotFoundException => (ExitCode.UsageOrIoError, ex.Message),
+        SkvException => (ExitCode.UsageOrIoError, ex.Message),
+        FileNotFoundException f => (ExitCode.UsageOrIoError, f.FileName is { } name && !f.Message.Contains(name, StringComparison.Ordinal) ? $"file not found: {name}" : f.Message),
+        DirectoryNotFoundException or UnauthorizedAccessException or IOException => (ExitCode.UsageOrIoError, ex.Message),
+        ArgumentException or FormatException or NotSupportedException => (ExitCode.UsageOrIoError, ex.Message),
+        _ => (ExitCode.UsageOrIoError, $"unexpected {ex.GetType().Name}: {ex.Message} (run with --verbose for details)"),
+    };
+}

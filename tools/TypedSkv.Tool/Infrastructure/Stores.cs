@@ -1,0 +1,32 @@
+namespace TypedSkv.Tool.Infrastructure;
+
+/// <summary>Opens stores with the checks and messages the tool wants.</summary>
+public static class Stores
+{
+    /// <summary>Read-only open: takes no lock, so it works while another process writes.</summary>
+    public static SkvStore OpenReadOnly(string db)
+    {
+        RequireExisting(db);
+        return SkvStore.OpenReadOnly(db);
+    }
+
+    /// <summary>Writer open: fails with exit code 2 when another writer holds the store.</summary>
+    public static SkvStore OpenWriter(string db, bool createIfMissing)
+    {
+        if (!createIfMissing) RequireExisting(db);
+        else if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
+        return SkvStore.Open(db, new SkvOptions { CreateIfMissing = createIfMissing });
+    }
+
+    public static void RequireExisting(string db)
+    {
+        if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
+        if (!File.Exists(db)) throw SkvToolException.Usage($"store not found: {db}");
+    }
+
+    public static void RequireFile(string path, string what)
+    {
+        if (Directory.Exists(path)) throw SkvToolException.Usage($"{path} is a directory, not a {what}");
+        if (!File.Exists(path)) throw SkvToolException.Usage($"{what} not found: {path}");
+    }
+}

@@ -1,0 +1,3 @@
+using TypedSkv.Tool;
+
+return SkvCli.Run(args, Console.Out, Console.Error);
