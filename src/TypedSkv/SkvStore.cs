@@ -6,8 +6,8 @@ using TypedSkv.Storage;
 
 namespace TypedSkv;
 
-/// <summary>What opening the store had to repair.</summary>
-/// <param name="TruncatedBytes">Bytes of torn tail cut off (an append interrupted by a crash).</param>
+/// <summary>What opening the store had to repair (a read-only store: what it ignored, leaving the file as it is).</summary>
+/// <param name="TruncatedBytes">Bytes of torn tail cut off (an append interrupted by a crash); read-only: bytes ignored.</param>
 /// <param name="DiscardedBatchRecords">Records of a batch whose commit never reached the disk.</param>
 /// <param name="Reason">Why the tail was considered torn, or null.</param>
 public sealed record SkvRecoveryReport(long TruncatedBytes, int DiscardedBatchRecords, string? Reason)
@@ -127,8 +127,9 @@ public sealed partial class SkvStore : IDisposable
             var scan = LogScanner.Scan(path, handle, length);
             var file = new DataFile(path, handle, scan.ValidEnd, 0, writable: false);
             var state = new StoreState(scan.Root, scan.Count, file, scan.FileRecords, scan.LiveBytes);
+            // nothing is cut (the tail may be another process's append in progress); Recovery says what was ignored
             return new SkvStore(path, state, null, new SkvOptions { Durability = SkvDurability.None },
-                new SkvRecoveryReport(0, 0, null), created);
+                new SkvRecoveryReport(scan.TornBytes, scan.DiscardedBatchRecords, scan.TornReason), created);
         }
         catch
         {

@@ -190,6 +190,7 @@ public sealed class RecoveryTests : IDisposable
         using (var ro = SkvStore.OpenReadOnly(DbPath))
         {
             Assert.Equal(5, ro.Count);
+            Assert.Equal(11, ro.Recovery.TruncatedBytes); // ignored, not cut
             Assert.Equal("the-last-value", ro.GetString("last"));
             Assert.Equal("value-0", ro.GetString("key0"));
         }
