@@ -283,6 +283,11 @@ namespace TypedSkv.Generators
                 {
                     w.WriteLine($"{type.Members[i].Type} p{i} = {type.Members[i].DefaultValue};");
                 }
+                bool track = type.KeepInitializerDefaults;
+                for (int i = 0; i < type.Members.Count; i++)
+                {
+                    if (track && type.Members[i].InitializerSet) w.WriteLine($"bool s{i} = false;");
+                }
                 w.OpenBlock($"while (reader.Read() && reader.TokenType != {TokenType}.EndObject)");
                 for (int i = 0; i < type.Members.Count; i++)
                 {
@@ -290,6 +295,7 @@ namespace TypedSkv.Generators
                     w.OpenBlock($"{(i == 0 ? "" : "else ")}if (reader.ValueTextEquals({Quote(member.JsonName)}u8))");
                     w.WriteLine("reader.Read();");
                     w.WriteLine($"p{i} = {ReadCall(types[member.TypeId])}{(member.IsValueType ? "" : "!")};");
+                    if (track && member.InitializerSet) w.WriteLine($"s{i} = true;");
                     w.CloseBlock();
                 }
                 if (type.Members.Count == 0)
@@ -304,22 +310,36 @@ namespace TypedSkv.Generators
                 }
                 w.CloseBlock();
 
-                string args = string.Join(", ", type.CtorArgs.Select(a => a.MemberIndex >= 0 ? "p" + a.MemberIndex : a.DefaultValue));
-                var initializers = type.Members.Select((m, i) => (m, i)).Where(x => x.m.InitializerSet).Select(x => $"{Id(x.m.Name)} = p{x.i}").ToList();
-                if (initializers.Count == 0)
+                string construct = $"new {type.Type}({string.Join(", ", type.CtorArgs.Select(a => a.MemberIndex >= 0 ? "p" + a.MemberIndex : a.DefaultValue))})";
+                var initialized = type.Members.Select((m, i) => (m, i)).Where(x => x.m.InitializerSet).ToList();
+                if (initialized.Count == 0)
                 {
-                    w.WriteLine($"return new {type.Type}({args});");
+                    w.WriteLine($"return {construct};");
+                }
+                else if (!track)
+                {
+                    WriteInitializer(w, "return " + construct, initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}"));
                 }
                 else
                 {
-                    w.WriteLine($"return new {type.Type}({args})");
-                    w.WriteLine("{");
-                    w.Indentation++;
-                    foreach (string init in initializers) w.WriteLine(init + ",");
-                    w.Indentation--;
-                    w.WriteLine("};");
+                    // A member missing from the JSON keeps the value its property initializer gives a new instance.
+                    WriteInitializer(w, $"if ({string.Join(" && ", initialized.Select(x => "s" + x.i))}) return " + construct,
+                        initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}"));
+                    w.WriteLine($"var defaults = {construct};");
+                    WriteInitializer(w, "return " + construct,
+                        initialized.Select(x => $"{Id(x.m.Name)} = s{x.i} ? p{x.i} : defaults.{Id(x.m.Name)}"));
                 }
                 w.CloseBlock();
+            }
+
+            private static void WriteInitializer(SourceWriter w, string head, IEnumerable<string> assignments)
+            {
+                w.WriteLine(head);
+                w.WriteLine("{");
+                w.Indentation++;
+                foreach (string assignment in assignments) w.WriteLine(assignment + ",");
+                w.Indentation--;
+                w.WriteLine("};");
             }
 
             private static void EmitEnum(SourceWriter w, TypeSpec type)

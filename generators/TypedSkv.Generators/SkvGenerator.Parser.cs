@@ -496,7 +496,8 @@ namespace TypedSkv.Generators
                 }
 
                 _types[id] = new TypeSpec(id, fullName, TypeSpecKind.Object, type.IsValueType, null, null, null, null,
-                    ImmutableEquatableArray<EnumMemberSpec>.Empty, members.ToImmutableEquatableArray(), ctorArgs.ToImmutableEquatableArray());
+                    ImmutableEquatableArray<EnumMemberSpec>.Empty, members.ToImmutableEquatableArray(), ctorArgs.ToImmutableEquatableArray(),
+                    KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired));
                 _typeOrder.Add(id);
                 return id;
             }

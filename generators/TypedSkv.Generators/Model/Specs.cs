@@ -59,7 +59,9 @@ namespace TypedSkv.Generators.Model
 
     /// <summary>
     /// A serializable type. <see cref="Id"/> names its generated Write_/Read_ methods; <see cref="Type"/> is
-    /// the fully qualified name without a top-level nullable annotation.
+    /// the fully qualified name without a top-level nullable annotation. <see cref="KeepInitializerDefaults"/>:
+    /// members set by the object initializer that are missing from the JSON keep the value a new instance has
+    /// (their property initializer) instead of default.
     /// </summary>
     internal sealed record TypeSpec(
         string Id,
@@ -72,7 +74,8 @@ namespace TypedSkv.Generators.Model
         string? EnumUnderlyingType,
         ImmutableEquatableArray<EnumMemberSpec> EnumMembers,
         ImmutableEquatableArray<MemberSpec> Members,
-        ImmutableEquatableArray<CtorArgSpec> CtorArgs);
+        ImmutableEquatableArray<CtorArgSpec> CtorArgs,
+        bool KeepInitializerDefaults = false);
 
     internal sealed record EnumMemberSpec(string Name, string Value);
 
