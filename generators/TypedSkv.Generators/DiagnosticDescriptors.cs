@@ -85,6 +85,18 @@ namespace TypedSkv.Generators
             "Record type '{0}' is listed more than once in database '{1}'",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor CollectionNameClash = new DiagnosticDescriptor(
+            "SKV015",
+            "Collection property clashes with a generated member",
+            "Collection '{0}' would become property '{1}', which clashes with a member the generator adds to '{2}'; choose another collection name",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+        public static readonly DiagnosticDescriptor KeyNotStored = new DiagnosticDescriptor(
+            "SKV016",
+            "Key property is not stored",
+            "Key property '{0}' is not stored ({1}), so a record read back would lose its key; store it or compute it from stored properties",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static readonly DiagnosticDescriptor GenericDatabase = new DiagnosticDescriptor(
             "SKV014",
             "Database class cannot be generic",

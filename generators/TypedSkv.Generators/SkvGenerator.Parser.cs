@@ -105,6 +105,12 @@ namespace TypedSkv.Generators
                         recordErrors = true;
                         continue;
                     }
+                    if (collection.PropertyName == type.Name || Array.IndexOf(ReservedMemberNames, collection.PropertyName) >= 0)
+                    {
+                        dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CollectionNameClash, argumentLocation,
+                            collection.Name, collection.PropertyName, type.Name));
+                        continue;
+                    }
                     if (byName.TryGetValue(collection.Name, out var first) || byName.TryGetValue(collection.PropertyName, out first))
                     {
                         dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateCollectionName, argumentLocation,
@@ -138,6 +144,10 @@ namespace TypedSkv.Generators
                 }
                 return new DatabaseResult(spec, dbDiagnostics.ToImmutableEquatableArray(), listed.ToImmutableEquatableArray());
             }
+
+            /// <summary>Members the emitter adds to a database class (a collection property must not take these names).</summary>
+            private static readonly string[] ReservedMemberNames =
+                { "Open", "OpenReadOnly", "Store", "BeginTransaction", "Dispose", "Equals", "GetHashCode", "GetType", "ToString" };
 
             private static bool IsPartial(TypeDeclarationSyntax syntax) => syntax.Modifiers.Any(SyntaxKind.PartialKeyword);
 
@@ -259,6 +269,19 @@ namespace TypedSkv.Generators
                 }
 
                 string? recordTypeId = ResolveType(record, recordLocation, record.Name);
+                if (recordTypeId is not null && _types.TryGetValue(recordTypeId, out TypeSpec? recordSpec))
+                {
+                    foreach (var key in keys)
+                    {
+                        if (recordSpec.Members.Any(m => m.Name == key.Property.Name)) continue;
+                        string? reason = FindAttribute(key.Property, IgnoreAttributeName) is not null ? "it is marked [SkvIgnore]"
+                            : IsAutoProperty(key.Property) ? "it has no setter and no matching constructor parameter"
+                            : null; // computed from other properties: fine
+                        if (reason is null) continue;
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KeyNotStored, IdentifierLocation(key.Property), key.Property.Name, reason));
+                        ok = false;
+                    }
+                }
                 if (!ok || recordTypeId is null || name is null) return null;
 
                 string propertyName = PascalCase(name);
@@ -524,6 +547,10 @@ namespace TypedSkv.Generators
                 }
                 return result;
             }
+
+            private static bool IsAutoProperty(IPropertySymbol property) =>
+                property.ContainingType.GetMembers().OfType<IFieldSymbol>()
+                    .Any(f => SymbolEqualityComparer.Default.Equals(f.AssociatedSymbol, property));
 
             private static bool IsAccessible(Accessibility accessibility) =>
                 accessibility == Accessibility.Public || accessibility == Accessibility.Internal || accessibility == Accessibility.ProtectedOrInternal;

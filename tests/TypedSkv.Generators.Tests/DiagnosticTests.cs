@@ -148,6 +148,36 @@ public class DiagnosticTests
         Diagnostic("SKV014").WithLocation(0).WithArguments("Db"));
 
     [Fact]
+    public Task SKV015_collection_property_clashes_with_a_generated_member() => VerifyDiagnosticsAsync(Usings + """
+        [SkvRecord("store")] public sealed record Item([property: SkvKey] int Id);
+        [SkvRecord("db")] public sealed record Thing([property: SkvKey] int Id);
+        [SkvDatabase(typeof({|#0:Item|}), typeof({|#1:Thing|}))] public sealed partial class Db;
+        """,
+        Diagnostic("SKV015").WithLocation(0).WithArguments("store", "Store", "Db"),
+        Diagnostic("SKV015").WithLocation(1).WithArguments("db", "Db", "Db"));
+
+    [Fact]
+    public Task SKV016_key_property_that_is_not_stored() => VerifyDiagnosticsAsync(Usings + """
+        [SkvRecord("a")] public sealed class A
+        {
+            [SkvKey, SkvIgnore] public int {|#0:Id|} { get; set; }
+        }
+        [SkvRecord("b")] public sealed class B
+        {
+            [SkvKey] public Guid {|#1:Id|} { get; } = Guid.NewGuid();
+            public string Name { get; set; } = "";
+        }
+        [SkvRecord("c")] public sealed class C
+        {
+            public string First { get; set; } = "";
+            [SkvKey] public string Computed => First.ToUpperInvariant(); // computed from stored data: fine
+        }
+        [SkvDatabase(typeof(A), typeof(B), typeof(C))] public sealed partial class Db;
+        """,
+        Diagnostic("SKV016").WithLocation(0).WithArguments("Id", "it is marked [SkvIgnore]"),
+        Diagnostic("SKV016").WithLocation(1).WithArguments("Id", "it has no setter and no matching constructor parameter"));
+
+    [Fact]
     public Task Valid_model_has_no_diagnostics_and_compiles() => VerifyDiagnosticsAsync(Usings + """
         namespace App
         {
