@@ -118,14 +118,18 @@ namespace TypedSkv.Generators
                 // Key.
                 if (c.Keys.Count == 1)
                 {
+                    w.WriteLine("/// <inheritdoc/>");
                     w.WriteLine($"protected override {key} GetKey({record} value) => value.{Id(c.Keys[0].Member)};");
                     w.WriteLine();
+                    w.WriteLine("/// <inheritdoc/>");
                     w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => builder.{Append(c.Keys[0].Kind, "key", last: true)};");
                 }
                 else
                 {
+                    w.WriteLine("/// <inheritdoc/>");
                     w.WriteLine($"protected override {key} GetKey({record} value) => ({string.Join(", ", c.Keys.Select(k => "value." + Id(k.Member)))});");
                     w.WriteLine();
+                    w.WriteLine("/// <inheritdoc/>");
                     w.OpenBlock($"protected override void AppendKey({KeyBuilder} builder, {key} key)");
                     for (int i = 0; i < c.Keys.Count; i++)
                     {
@@ -134,8 +138,10 @@ namespace TypedSkv.Generators
                     w.CloseBlock();
                 }
                 w.WriteLine();
+                w.WriteLine("/// <inheritdoc/>");
                 w.WriteLine($"protected override void Serialize({Writer} writer, {record} value) => {codec}.Write_{c.RecordTypeId}(writer, value);");
                 w.WriteLine();
+                w.WriteLine("/// <inheritdoc/>");
                 w.WriteLine($"protected override {record} Deserialize(ref {Reader} reader) => {codec}.Read_{c.RecordTypeId}(ref reader)!;");
 
                 // Composite-key conveniences: Get/Contains/Delete by parts, scans by leading parts.
@@ -147,8 +153,10 @@ namespace TypedSkv.Generators
                     w.WriteLine($"/// <summary>The record with this key, or null.</summary>");
                     w.WriteLine($"public {record}? Get({parameters}) => Get({tuple});");
                     w.WriteLine();
+                    w.WriteLine("/// <summary>Whether a record with this key exists.</summary>");
                     w.WriteLine($"public bool Contains({parameters}) => Contains({tuple});");
                     w.WriteLine();
+                    w.WriteLine("/// <summary>Removes the record with this key (and its index entries); returns whether it existed.</summary>");
                     w.WriteLine($"public bool Delete({parameters}) => Delete({tuple});");
                     for (int n = 1; n < c.Keys.Count; n++)
                     {
@@ -170,8 +178,10 @@ namespace TypedSkv.Generators
                 if (c.Indexes.Count > 0)
                 {
                     w.WriteLine();
+                    w.WriteLine("/// <inheritdoc/>");
                     w.WriteLine("protected override bool HasIndexes => true;");
                     w.WriteLine();
+                    w.WriteLine("/// <inheritdoc/>");
                     w.OpenBlock($"protected override void AddIndexEntries({record} value, global::System.ReadOnlySpan<byte> recordKeySuffix, global::System.Collections.Generic.List<global::TypedSkv.Typed.SkvIndexEntry> entries)");
                     for (int i = 0; i < c.Indexes.Count; i++)
                     {
@@ -208,6 +218,7 @@ namespace TypedSkv.Generators
                             w.WriteLine($"/// <summary>The record whose {index.Member} is <paramref name=\"{p.TrimStart('@')}\"/>, or null (unique index).</summary>");
                             w.WriteLine($"public {record}? GetBy{index.Member}({index.ValueType} {p}) => GetByUniqueIndex({index.Member}IndexKey({p}));");
                             w.WriteLine();
+                            w.WriteLine($"/// <summary>The record whose {index.Member} is <paramref name=\"{p.TrimStart('@')}\"/> as <paramref name=\"transaction\"/> sees it, or null.</summary>");
                             w.WriteLine($"public {record}? GetBy{index.Member}({Transaction} transaction, {index.ValueType} {p}) => GetByUniqueIndex(transaction, {index.Member}IndexKey({p}));");
                         }
                         else

@@ -36,15 +36,31 @@ public class PackTests
             Console.WriteLine($"{pen?.Name} {string.Join(",", kitchen.Select(k => k.Id))} {string.Join(",", p)} {db.Products.GetBySku("SKU-MUG")?.Name}");
         }
 
-        public enum Category { Office, Kitchen }
+        /// <summary>Product category.</summary>
+        public enum Category
+        {
+            /// <summary>Office.</summary>
+            Office,
+            /// <summary>Kitchen.</summary>
+            Kitchen,
+        }
 
+        /// <summary>A product.</summary>
+        /// <param name="Id">Key.</param>
+        /// <param name="Name">Name.</param>
+        /// <param name="Price">Price.</param>
+        /// <param name="Category">Category.</param>
         [SkvRecord("products")]
         public sealed record Product([property: SkvKey] string Id, string Name, decimal Price, Category Category)
         {
+            /// <summary>Indexed computed value.</summary>
             [SkvIndex] public string CategoryName => Category.ToString();
+
+            /// <summary>Unique stock-keeping unit.</summary>
             [SkvIndex(Unique = true)] public string Sku { get; init; } = "SKU-" + Name.ToUpperInvariant();
         }
 
+        /// <summary>The typed database (documented, so the generated members must be too: CS1591 is an error here).</summary>
         [SkvDatabase(typeof(Product))]
         public sealed partial class ShopDb;
         """;
@@ -100,6 +116,7 @@ public class PackTests
                     <ImplicitUsings>enable</ImplicitUsings>
                     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                     <NuGetAudit>false</NuGetAudit>
+                    <GenerateDocumentationFile>true</GenerateDocumentationFile>
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="TypedSkv" Version="{version}" />
