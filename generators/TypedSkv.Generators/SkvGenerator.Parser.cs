@@ -502,7 +502,7 @@ namespace TypedSkv.Generators
                     string declared = property.Type.ToDisplayString(s_typeFormat);
                     string defaultValue = inConstructor && parameter!.HasExplicitDefaultValue
                         ? Literal(parameter.ExplicitDefaultValue, property.Type)
-                        : "default!";
+                        : MissingValue(property.Type);
                     members.Add(new MemberSpec(property.Name, JsonName(property), typeId, declared, property.Type.IsValueType, !inConstructor, defaultValue));
                 }
                 if (failed)
@@ -514,7 +514,7 @@ namespace TypedSkv.Generators
                 foreach (IParameterSymbol parameter in constructor.Parameters)
                 {
                     int index = members.FindIndex(m => string.Equals(m.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
-                    string fallback = parameter.HasExplicitDefaultValue ? Literal(parameter.ExplicitDefaultValue, parameter.Type) : "default!";
+                    string fallback = parameter.HasExplicitDefaultValue ? Literal(parameter.ExplicitDefaultValue, parameter.Type) : MissingValue(parameter.Type);
                     ctorArgs.Add(new CtorArgSpec(index, fallback));
                 }
 
@@ -678,6 +678,39 @@ namespace TypedSkv.Generators
                 var sb = new StringBuilder(display.Length);
                 foreach (char c in display) sb.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
                 return sb.ToString();
+            }
+
+            /// <summary>
+            /// The value a member missing from the JSON gets: "" for a non-nullable string and an empty collection
+            /// for a non-nullable array, list or dictionary (so data written before the member existed does not
+            /// put null where the type says it cannot be), otherwise default.
+            /// </summary>
+            private static string MissingValue(ITypeSymbol type)
+            {
+                if (type.NullableAnnotation != NullableAnnotation.NotAnnotated) return "default!";
+                if (type.SpecialType == SpecialType.System_String) return "\"\"";
+                if (type is IArrayTypeSymbol { Rank: 1 } array)
+                {
+                    return "global::System.Array.Empty<" + array.ElementType.ToDisplayString(s_typeFormat) + ">()";
+                }
+                if (type is INamedTypeSymbol { IsGenericType: true } named)
+                {
+                    switch (named.OriginalDefinition.ToDisplayString())
+                    {
+                        case "System.Collections.Generic.List<T>":
+                        case "System.Collections.Generic.IList<T>":
+                        case "System.Collections.Generic.ICollection<T>":
+                        case "System.Collections.Generic.IEnumerable<T>":
+                        case "System.Collections.Generic.IReadOnlyList<T>":
+                        case "System.Collections.Generic.IReadOnlyCollection<T>":
+                            return "new global::System.Collections.Generic.List<" + named.TypeArguments[0].ToDisplayString(s_typeFormat) + ">()";
+                        case "System.Collections.Generic.Dictionary<TKey, TValue>":
+                        case "System.Collections.Generic.IDictionary<TKey, TValue>":
+                        case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
+                            return "new global::System.Collections.Generic.Dictionary<string, " + named.TypeArguments[1].ToDisplayString(s_typeFormat) + ">()";
+                    }
+                }
+                return "default!";
             }
 
             private static string Literal(object? value, ITypeSymbol type)

@@ -168,6 +168,25 @@ public class CrudAndIndexTests
     }
 
     [Fact]
+    public void A_write_adds_index_entries_that_older_data_lacks()
+    {
+        using var temp = new TempStore();
+        using var db = temp.Open();
+        // Records written before the indexes existed (or restored without their index entries).
+        db.Store.Put("users/0000000001", """{"id":1,"name":"Ann","email":"ann@x.io","city":"Oslo"}""");
+        db.Store.Put("users/0000000002", """{"id":2,"name":"Bob","email":"bob@x.io","city":"Oslo"}""");
+        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+
+        db.Users.Put(db.Users.Get(1)! with { Name = "Anna" });   // same indexed values as before
+        Assert.Equal("Anna", db.Users.GetByEmail("ann@x.io")!.Name);
+        Assert.Equal([1], db.Users.FindByCity("Oslo").Select(u => u.Id));
+
+        // The unique check sees entries that exist even if the old record "should" own them.
+        db.Store.Put("users/0000000003", """{"id":3,"name":"Cid","email":"ann@x.io"}""");
+        Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(db.Users.Get(3)!));
+    }
+
+    [Fact]
     public void RebuildIndexes_restores_missing_and_removes_stale_entries()
     {
         using var temp = new TempStore();

@@ -155,6 +155,15 @@ public class RoundTripTests
         // A record with a missing optional constructor parameter.
         db.Store.Put("users/0000000001", """{"id":1,"name":"Old","email":"old@x.io"}""");
         Assert.Equal(new User(1, "Old", "old@x.io", null), db.Users.Get(1));
+
+        // Missing non-nullable strings read as "" (not null); nullable ones as null.
+        db.Store.Put("users/0000000002", """{"id":2}""");
+        Assert.Equal(new User(2, "", "", null), db.Users.Get(2));
+
+        // Missing non-nullable collections read as empty ones.
+        db.Store.Put("lines/0000000001a\u0000-0000000001", """{}""");
+        var line = db.Lines.All().Single();
+        Assert.Equal("", line.OrderNo);
     }
 
     [Fact]

@@ -284,21 +284,27 @@ public abstract class SkvCollection<T, TKey> where T : class
             var oldEntries = new List<SkvIndexEntry>();
             if (oldJson is not null) AddIndexEntries(FromJson(oldJson), suffix, oldEntries);
 
-            // Check every unique index before writing anything, so a violation leaves the transaction as it was.
+            // Check every new entry before writing anything, so a unique violation leaves the transaction as it
+            // was. An entry is written unless it is already there: the old record's entries may be missing (an
+            // index added after the data was written, or a restore of the records only).
+            var missing = new List<SkvIndexEntry>(newEntries.Count);
             foreach (var entry in newEntries)
             {
-                if (!entry.Unique || ContainsKey(oldEntries, entry.Key)) continue;
-                if (transaction.TryGet(entry.Key, out var owner) && !owner.AsSpan().SequenceEqual(key))
-                    throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
+                if (!transaction.TryGet(entry.Key, out var owner))
+                {
+                    missing.Add(entry);
+                }
+                else if (!owner.AsSpan().SequenceEqual(key))
+                {
+                    if (entry.Unique) throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
+                    missing.Add(entry);
+                }
             }
             foreach (var entry in oldEntries)
             {
                 if (!ContainsKey(newEntries, entry.Key)) transaction.Delete(entry.Key);
             }
-            foreach (var entry in newEntries)
-            {
-                if (!ContainsKey(oldEntries, entry.Key)) transaction.Put(entry.Key, key);
-            }
+            foreach (var entry in missing) transaction.Put(entry.Key, key);
         }
 
         var writer = SkvJson.RentWriter(out var buffer);
