@@ -265,14 +265,12 @@ namespace TypedSkv.Generators
             private static string ReadCall(TypeSpec type) =>
                 type.Kind == TypeSpecKind.Primitive ? $"{Json}.Read{type.Primitive}(ref reader)" : $"Read_{type.Id}(ref reader)";
 
-            private static string NullCheckOpen(TypeSpec type) => "if (value is null)";
-
             private static void EmitObject(SourceWriter w, TypeSpec type, Dictionary<string, TypeSpec> types)
             {
                 w.OpenBlock($"public static void Write_{type.Id}({Writer} writer, {Nullable(type)} value)");
                 if (!type.IsValueType)
                 {
-                    w.OpenBlock(NullCheckOpen(type));
+                    w.OpenBlock("if (value is null)");
                     w.WriteLine("writer.WriteNullValue();");
                     w.WriteLine("return;");
                     w.CloseBlock();

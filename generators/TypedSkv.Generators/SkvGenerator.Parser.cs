@@ -29,7 +29,6 @@ namespace TypedSkv.Generators
             private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
                 .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
-            private readonly Compilation _compilation;
             private readonly CancellationToken _cancellationToken;
             private readonly List<DiagnosticInfo> _diagnostics = new List<DiagnosticInfo>();
             private readonly Dictionary<string, string> _typeIds = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -38,11 +37,7 @@ namespace TypedSkv.Generators
             private readonly HashSet<string> _usedIds = new HashSet<string>(StringComparer.Ordinal);
             private readonly HashSet<string> _failedTypes = new HashSet<string>(StringComparer.Ordinal);
 
-            public Parser(Compilation compilation, CancellationToken cancellationToken)
-            {
-                _compilation = compilation;
-                _cancellationToken = cancellationToken;
-            }
+            public Parser(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
 
             public List<DiagnosticInfo> Diagnostics => _diagnostics;
 
@@ -436,23 +431,33 @@ namespace TypedSkv.Generators
                 return null;
             }
 
-            private string Register(string fullName, string idBase, Func<string, TypeSpec> create)
+            /// <summary>Gives a type its unique id (method-name suffix) before its spec exists.</summary>
+            private string ReserveId(string fullName, string idBase)
             {
                 string id = idBase;
                 for (int n = 2; _usedIds.Contains(id); n++) id = idBase + "_" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 _usedIds.Add(id);
                 _typeIds[fullName] = id;
-                _types[id] = create(id);
-                _typeOrder.Add(id);
+                return id;
+            }
+
+            private void Add(TypeSpec spec)
+            {
+                _types[spec.Id] = spec;
+                _typeOrder.Add(spec.Id);
+            }
+
+            private string Register(string fullName, string idBase, Func<string, TypeSpec> create)
+            {
+                string id = ReserveId(fullName, idBase);
+                Add(create(id));
                 return id;
             }
 
             private string? ResolveObject(INamedTypeSymbol type, string fullName, Location referenceLocation)
             {
-                // Register first so recursive references (a Node with a List<Node>) resolve to this id.
-                string id = Register(fullName, SafeId(type), i => null!);
-                _types.Remove(id);
-                _typeOrder.Remove(id);
+                // Reserve the id first so recursive references (a Node with a List<Node>) resolve to it.
+                string id = ReserveId(fullName, SafeId(type));
 
                 var properties = StoredPropertyCandidates(type).Where(p => FindAttribute(p, IgnoreAttributeName) is null).ToList();
                 var ignored = StoredPropertyCandidates(type).Where(p => FindAttribute(p, IgnoreAttributeName) is not null).ToList();
@@ -518,10 +523,9 @@ namespace TypedSkv.Generators
                     ctorArgs.Add(new CtorArgSpec(index, fallback));
                 }
 
-                _types[id] = new TypeSpec(id, fullName, TypeSpecKind.Object, type.IsValueType, null, null, null, null,
+                Add(new TypeSpec(id, fullName, TypeSpecKind.Object, type.IsValueType, null, null, null, null,
                     ImmutableEquatableArray<EnumMemberSpec>.Empty, members.ToImmutableEquatableArray(), ctorArgs.ToImmutableEquatableArray(),
-                    KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired));
-                _typeOrder.Add(id);
+                    KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired)));
                 return id;
             }
 

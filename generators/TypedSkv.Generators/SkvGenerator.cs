@@ -33,7 +33,7 @@ namespace TypedSkv.Generators
                 .ForAttributeWithMetadataName(
                     DatabaseAttributeName,
                     static (node, _) => node is ClassDeclarationSyntax || node is RecordDeclarationSyntax,
-                    static (ctx, ct) => new Parser(ctx.SemanticModel.Compilation, ct).ParseDatabase(ctx))
+                    static (ctx, ct) => new Parser(ct).ParseDatabase(ctx))
                 .WithTrackingName(StepNames.Database);
 
             IncrementalValuesProvider<RecordResult> records = context.SyntaxProvider
@@ -78,7 +78,7 @@ namespace TypedSkv.Generators
         private static RecordResult ParseRecordForDiagnostics(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken ct)
         {
             var type = (INamedTypeSymbol)context.TargetSymbol;
-            var parser = new Parser(context.SemanticModel.Compilation, ct);
+            var parser = new Parser(ct);
             CollectionSpec? spec = parser.ParseRecord(type, context.Attributes[0]);
             string collection = context.Attributes[0].ConstructorArguments.Length == 1 ? context.Attributes[0].ConstructorArguments[0].Value as string ?? "" : "";
             var syntax = (TypeDeclarationSyntax)context.TargetNode;
