@@ -76,7 +76,7 @@ namespace TypedSkv.Generators
                 {
                     w.WriteLine();
                     w.WriteLine($"/// <summary>The \"{c.Name}\" collection.</summary>");
-                    w.WriteLine($"public {c.ClassName} {c.PropertyName} {{ get; }}");
+                    w.WriteLine($"{(c.IsPublic ? "public" : "internal")} {c.ClassName} {c.PropertyName} {{ get; }}");
                 }
                 w.WriteLine();
                 w.WriteLine("/// <summary>Closes the store if this database opened it.</summary>");
@@ -109,7 +109,7 @@ namespace TypedSkv.Generators
                 string key = KeyType(c);
                 string codec = CodecName(spec);
                 w.WriteLine($"/// <summary>Records of <see cref=\"{record}\"/> under the keys \"{c.Name}/...\".</summary>");
-                w.OpenBlock($"public sealed class {c.ClassName} : global::TypedSkv.SkvCollection<{record}, {key}>");
+                w.OpenBlock($"{(c.IsPublic ? "public" : "internal")} sealed class {c.ClassName} : global::TypedSkv.SkvCollection<{record}, {key}>");
                 w.WriteLine($"internal {c.ClassName}({Store} store) : base(store, {Quote(c.Name)})");
                 w.WriteLine("{");
                 w.WriteLine("}");

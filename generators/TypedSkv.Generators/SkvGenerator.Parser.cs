@@ -281,6 +281,7 @@ namespace TypedSkv.Generators
 
                 string propertyName = PascalCase(name);
                 return new CollectionSpec(
+                    IsEffectivelyPublic(record),
                     name,
                     propertyName,
                     propertyName + "Collection",
@@ -550,6 +551,15 @@ namespace TypedSkv.Generators
                     }
                 }
                 return result;
+            }
+
+            private static bool IsEffectivelyPublic(INamedTypeSymbol type)
+            {
+                for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+                {
+                    if (t.DeclaredAccessibility != Accessibility.Public) return false;
+                }
+                return true;
             }
 
             private static bool IsAutoProperty(IPropertySymbol property) =>

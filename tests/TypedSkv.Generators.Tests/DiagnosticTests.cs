@@ -192,6 +192,10 @@ public class DiagnosticTests
             {
                 [SkvDatabase(typeof(User), typeof(Line))] internal sealed partial class Db;
             }
+
+            // A public database over an internal record: the collection is internal (no CS0060/CS0053).
+            [SkvRecord("secrets")] internal sealed record Secret([property: SkvKey] string Name, byte[] Value);
+            [SkvDatabase(typeof(Secret), typeof(User))] public sealed partial class PublicDb;
         }
         """);
 }

@@ -19,8 +19,12 @@ namespace TypedSkv.Generators.Model
     /// <summary>A type the database class is nested in ("partial class Outer").</summary>
     internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
-    /// <summary>One collection: a record type stored under "Name/".</summary>
+    /// <summary>
+    /// One collection: a record type stored under "Name/". <see cref="IsPublic"/>: the record type is visible
+    /// outside its assembly, so the collection class and property can be public (else internal).
+    /// </summary>
     internal sealed record CollectionSpec(
+        bool IsPublic,
         string Name,
         string PropertyName,
         string ClassName,
