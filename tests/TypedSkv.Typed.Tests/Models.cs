@@ -79,5 +79,18 @@ public sealed record OrderLine(
 [SkvRecord("docs")]
 public sealed record Doc([property: SkvKey] string Path, string Body, [property: SkvIndex] int Version);
 
-[SkvDatabase(typeof(User), typeof(KitchenSink), typeof(Event), typeof(OrderLine), typeof(Doc))]
+/// <summary>A recursive nested type, a record struct and read-only collection interfaces.</summary>
+public sealed record TreeNode(string Name, List<TreeNode> Children, Span2? Extent = null);
+
+public readonly record struct Span2(long From, long To);
+
+[SkvRecord("trees")]
+public sealed record Tree(
+    [property: SkvKey(Order = 0)] Guid Owner,
+    [property: SkvKey(Order = 1)] long Version,
+    TreeNode Root,
+    IReadOnlyDictionary<string, TreeNode?> Named,
+    IEnumerable<Span2> Spans);
+
+[SkvDatabase(typeof(User), typeof(KitchenSink), typeof(Event), typeof(OrderLine), typeof(Doc), typeof(Tree))]
 public sealed partial class TestDb;

@@ -106,6 +106,31 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Recursive_types_record_structs_and_collection_interfaces_round_trip()
+    {
+        using var temp = new TempStore();
+        var owner = Guid.NewGuid();
+        var leaf = new TreeNode("leaf", [], new Span2(-1, long.MaxValue));
+        var tree = new Tree(owner, -7,
+            new TreeNode("root", [new TreeNode("a", [leaf]), new TreeNode("b", [])]),
+            new Dictionary<string, TreeNode?> { ["leaf"] = leaf, ["none"] = null },
+            [new Span2(1, 2), new Span2(3, 4)]);
+        using (var db = temp.Open()) db.Trees.Put(tree);
+        using (var db = temp.Open())
+        {
+            var back = db.Trees.Get(owner, -7)!;
+            Assert.Equal("root", back.Root.Name);
+            Assert.Equal(["a", "b"], back.Root.Children.Select(c => c.Name));
+            Assert.Equal(leaf.Extent, back.Root.Children[0].Children[0].Extent);
+            Assert.Null(back.Root.Extent);
+            Assert.Equal("leaf", back.Named["leaf"]!.Name);
+            Assert.Null(back.Named["none"]);
+            Assert.Equal(tree.Spans, back.Spans);
+            Assert.Single(db.Trees.WithOwner(owner));
+        }
+    }
+
+    [Fact]
     public void Non_finite_and_extreme_floats_round_trip()
     {
         using var temp = new TempStore();
