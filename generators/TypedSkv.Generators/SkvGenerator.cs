@@ -52,7 +52,16 @@ namespace TypedSkv.Generators
             context.RegisterSourceOutput(specs, static (spc, spec) => spc.AddSource(spec.HintName, Emitter.Emit(spec)));
 
             context.RegisterSourceOutput(databases.Select(static (r, _) => r.Diagnostics), ReportDiagnostics);
-            context.RegisterSourceOutput(records.Select(static (r, _) => r.Diagnostics), ReportDiagnostics);
+            // Records are parsed one by one, so a problem in a nested type that two records use is found twice:
+            // report each distinct diagnostic once.
+            context.RegisterSourceOutput(records.Select(static (r, _) => r.Diagnostics).Collect(), static (spc, all) =>
+            {
+                var seen = new HashSet<DiagnosticInfo>();
+                foreach (DiagnosticInfo diagnostic in all.SelectMany(d => d))
+                {
+                    if (seen.Add(diagnostic)) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            });
 
             IncrementalValueProvider<(ImmutableArray<RecordResult> Records, ImmutableArray<ImmutableEquatableArray<StringValue>> Listed)> listing =
                 records.Collect().Combine(databases.Select(static (r, _) => r.ListedRecordTypes).Collect());

@@ -36,6 +36,15 @@ public class DiagnosticTests
         Diagnostic("SKV003").WithLocation(0).WithArguments("Homepage", "System.Uri", "only the listed System types are supported"));
 
     [Fact]
+    public Task SKV003_in_a_nested_type_shared_by_two_records_is_reported_once() => VerifyDiagnosticsAsync(Usings + """
+        public sealed class Shared { public IDisposable? {|#0:Handle|} { get; set; } }
+        [SkvRecord("a")] public sealed record A([property: SkvKey] int Id, Shared S);
+        [SkvRecord("b")] public sealed record B([property: SkvKey] int Id, Shared S);
+        [SkvDatabase(typeof(A), typeof(B))] public sealed partial class Db;
+        """,
+        Diagnostic("SKV003").WithLocation(0).WithArguments("Handle", "System.IDisposable", "interfaces, delegates, pointers and type parameters cannot be stored"));
+
+    [Fact]
     public Task SKV004_duplicate_collection_name() => VerifyDiagnosticsAsync(Usings + """
         [SkvRecord("people")] public sealed record User([property: SkvKey] int Id);
         [SkvRecord("people")] public sealed record Admin([property: SkvKey] int Id);
