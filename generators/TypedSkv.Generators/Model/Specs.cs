@@ -1,0 +1,94 @@
+using TypedSkv.Generators.Helpers;
+
+namespace TypedSkv.Generators.Model
+{
+    // The pipeline's models: records of strings, enums, ints and ImmutableEquatableArray, compared by value,
+    // so an edit that does not change them leaves generated source untouched. Types are referred to by their
+    // fully qualified C# name; nothing here holds an ISymbol, a SyntaxNode or a Compilation.
+
+    /// <summary>One typed database class and everything its generated file needs.</summary>
+    internal sealed record DatabaseSpec(
+        string HintName,
+        string? Namespace,
+        ImmutableEquatableArray<ContainingTypeSpec> ContainingTypes,
+        string Keyword,
+        string TypeName,
+        ImmutableEquatableArray<CollectionSpec> Collections,
+        ImmutableEquatableArray<TypeSpec> Types);
+
+    /// <summary>A type the database class is nested in ("partial class Outer").</summary>
+    internal sealed record ContainingTypeSpec(string Keyword, string Name);
+
+    /// <summary>
+    /// One collection: a record type stored under "Name/". <see cref="IsPublic"/>: the record type is visible
+    /// outside its assembly, so the collection class and property can be public (else internal).
+    /// </summary>
+    internal sealed record CollectionSpec(
+        bool IsPublic,
+        string Name,
+        string PropertyName,
+        string ClassName,
+        string RecordType,
+        string RecordTypeId,
+        ImmutableEquatableArray<KeyPartSpec> Keys,
+        ImmutableEquatableArray<IndexSpec> Indexes);
+
+    internal enum KeyKind
+    {
+        String,
+        Int32,
+        Int64,
+        Guid,
+    }
+
+    /// <summary>A part of a record key, in key order.</summary>
+    internal sealed record KeyPartSpec(string Member, string ParameterName, KeyKind Kind, string Type);
+
+    /// <summary>A secondary index on one property; <see cref="CanBeNull"/> values are skipped when null.</summary>
+    internal sealed record IndexSpec(string Member, string KeyName, string ParameterName, KeyKind Kind, bool Unique, bool CanBeNull, string ValueType);
+
+    internal enum TypeSpecKind
+    {
+        /// <summary>Read/written by a TypedSkv.Typed.SkvJson method named after <see cref="TypeSpec.Primitive"/>.</summary>
+        Primitive,
+        Enum,
+        Nullable,
+        Array,
+        /// <summary>List&lt;T&gt; or a list interface read as List&lt;T&gt;.</summary>
+        List,
+        /// <summary>Dictionary&lt;string, T&gt; or a dictionary interface read as one, as a JSON object.</summary>
+        Dictionary,
+        Object,
+    }
+
+    /// <summary>
+    /// A serializable type. <see cref="Id"/> names its generated Write_/Read_ methods; <see cref="Type"/> is
+    /// the fully qualified name without a top-level nullable annotation. <see cref="KeepInitializerDefaults"/>:
+    /// members set by the object initializer that are missing from the JSON keep the value a new instance has
+    /// (their property initializer) instead of default.
+    /// </summary>
+    internal sealed record TypeSpec(
+        string Id,
+        string Type,
+        TypeSpecKind Kind,
+        bool IsValueType,
+        string? Primitive,
+        string? ElementId,
+        string? ElementType,
+        string? EnumUnderlyingType,
+        ImmutableEquatableArray<EnumMemberSpec> EnumMembers,
+        ImmutableEquatableArray<MemberSpec> Members,
+        ImmutableEquatableArray<CtorArgSpec> CtorArgs,
+        bool KeepInitializerDefaults = false);
+
+    internal sealed record EnumMemberSpec(string Name, string Value);
+
+    /// <summary>
+    /// A stored property. <see cref="InitializerSet"/>: set in the object initializer (else it is passed to the
+    /// constructor or only written).
+    /// </summary>
+    internal sealed record MemberSpec(string Name, string JsonName, string TypeId, string Type, bool IsValueType, bool InitializerSet, string DefaultValue);
+
+    /// <summary>A constructor argument: the member index it comes from, or -1 with a default expression.</summary>
+    internal sealed record CtorArgSpec(int MemberIndex, string DefaultValue);
+}

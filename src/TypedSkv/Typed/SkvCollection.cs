@@ -1,0 +1,377 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Json;
+using TypedSkv.Typed;
+
+namespace TypedSkv;
+
+/// <summary>
+/// Typed access to one collection of a store: records of type <typeparamref name="T"/> stored as UTF-8 JSON
+/// under the keys <c>collection/</c> + encoded key. Generated database classes derive one class per record
+/// type from it and add index lookups (<c>GetByX</c>/<c>FindByX</c>) and key-part scans.
+/// </summary>
+/// <remarks>
+/// Secondary index entries live under <c>collection#index/</c> and are written in the same transaction as
+/// the record (a write to a collection with indexes reads the old record inside that transaction to remove
+/// stale entries). Reads are lock-free like the store's; index lookups read from one snapshot.
+/// </remarks>
+public abstract class SkvCollection<T, TKey> where T : class
+{
+    private readonly byte[] _prefix;
+    private readonly byte[] _indexPrefix;
+
+    protected SkvCollection(SkvStore store, string name)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
+        Name = name;
+        _prefix = Encoding.UTF8.GetBytes(name + "/");
+        _indexPrefix = Encoding.UTF8.GetBytes(name + "#");
+    }
+
+    public SkvStore Store { get; }
+
+    /// <summary>Collection name (the key prefix without its '/').</summary>
+    public string Name { get; }
+
+    /// <summary>Prefix of every record key of the collection ("users/"), for prefix backups.</summary>
+    public string KeyPrefix => Name + "/";
+
+    /// <summary>Prefix of every index entry of the collection ("users#").</summary>
+    public string IndexKeyPrefix => Name + "#";
+
+    // ---- implemented by generated code ----
+
+    /// <summary>The key of a record.</summary>
+    protected abstract TKey GetKey(T value);
+
+    /// <summary>Appends the encoded key parts (after the collection prefix).</summary>
+    protected abstract void AppendKey(SkvKeyBuilder builder, TKey key);
+
+    protected abstract void Serialize(Utf8JsonWriter writer, T value);
+
+    /// <summary>Reads a record; the reader is on its first token.</summary>
+    protected abstract T Deserialize(ref Utf8JsonReader reader);
+
+    protected virtual bool HasIndexes => false;
+
+    /// <summary>Adds the index entries of <paramref name="value"/>; <paramref name="recordKeySuffix"/> is its key after the collection prefix.</summary>
+    protected virtual void AddIndexEntries(T value, ReadOnlySpan<byte> recordKeySuffix, List<SkvIndexEntry> entries)
+    {
+    }
+
+    // ---- keys and values ----
+
+    /// <summary>The full stored key of a typed key (collection prefix included).</summary>
+    public byte[] EncodeKey(TKey key) => BuildKey(key).ToArray();
+
+    /// <summary>Serializes a record to the UTF-8 JSON that is stored.</summary>
+    public byte[] ToJson(T value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var writer = SkvJson.RentWriter(out var buffer);
+        try
+        {
+            Serialize(writer, value);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            SkvJson.ReturnWriter(writer, buffer);
+        }
+    }
+
+    /// <summary>Reads a record from stored UTF-8 JSON.</summary>
+    public T FromJson(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read()) throw new JsonException($"empty value in collection {Name}");
+        return Deserialize(ref reader) ?? throw new JsonException($"null record in collection {Name}");
+    }
+
+    private SkvKeyBuilder BuildKey(TKey key)
+    {
+        var builder = SkvKeyBuilder.Shared;
+        builder.AppendRaw(_prefix);
+        AppendKey(builder, key);
+        return builder;
+    }
+
+    // ---- reads ----
+
+    /// <summary>The record with this key, or null.</summary>
+    public T? Get(TKey key) => Store.TryGet(BuildKey(key).Span, out var json) ? FromJson(json) : null;
+
+    public bool TryGet(TKey key, [NotNullWhen(true)] out T? value)
+    {
+        value = Get(key);
+        return value is not null;
+    }
+
+    /// <summary>The record with this key as the transaction sees it (its own writes included), or null.</summary>
+    public T? Get(SkvTransaction transaction, TKey key)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return transaction.TryGet(BuildKey(key).Span, out var json) ? FromJson(json) : null;
+    }
+
+    public bool Contains(TKey key) => Store.ContainsKey(BuildKey(key).Span);
+
+    /// <summary>Number of records (counts the collection's keys: O(n)).</summary>
+    public long Count()
+    {
+        long n = 0;
+        foreach (var _ in Store.ScanPrefix(_prefix)) n++;
+        return n;
+    }
+
+    /// <summary>Every record in key order.</summary>
+    public IEnumerable<T> All() => Read(Store.ScanPrefix(_prefix));
+
+    /// <summary>Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>, in key order.</summary>
+    public IEnumerable<T> Range(TKey fromInclusive, TKey toExclusive) =>
+        Read(Store.ScanRange(EncodeKey(fromInclusive), EncodeKey(toExclusive)));
+
+    /// <summary>Records whose key starts with the given encoded key parts (used by generated prefix scans).</summary>
+    protected IEnumerable<T> ScanKeyPrefix(SkvKeyBuilder keyParts)
+    {
+        var prefix = new byte[_prefix.Length + keyParts.Length];
+        _prefix.CopyTo(prefix, 0);
+        keyParts.Span.CopyTo(prefix.AsSpan(_prefix.Length));
+        return Read(Store.ScanPrefix(prefix));
+    }
+
+    private IEnumerable<T> Read(IEnumerable<SkvEntry> entries)
+    {
+        foreach (var entry in entries) yield return FromJson(entry.GetValue());
+    }
+
+    /// <summary>The record a unique index entry points to, read from one snapshot.</summary>
+    protected T? GetByUniqueIndex(SkvKeyBuilder indexKey)
+    {
+        using var snapshot = Store.GetSnapshot();
+        if (!snapshot.TryGet(indexKey.Span, out var recordKey)) return null;
+        return snapshot.TryGet(recordKey, out var json) ? FromJson(json) : null;
+    }
+
+    protected T? GetByUniqueIndex(SkvTransaction transaction, SkvKeyBuilder indexKey)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (!transaction.TryGet(indexKey.Span, out var recordKey)) return null;
+        return transaction.TryGet(recordKey, out var json) ? FromJson(json) : null;
+    }
+
+    /// <summary>The records the entries under a non-unique index value point to, in key order, from one snapshot.</summary>
+    protected List<T> FindByIndexPrefix(SkvKeyBuilder indexPrefix)
+    {
+        var result = new List<T>();
+        using var snapshot = Store.GetSnapshot();
+        foreach (var entry in snapshot.ScanPrefix(indexPrefix.Span))
+        {
+            if (snapshot.TryGet(entry.GetValue(), out var json)) result.Add(FromJson(json));
+        }
+        return result;
+    }
+
+    /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
+    protected SkvKeyBuilder IndexKey(ReadOnlySpan<byte> indexNameAndSlash) =>
+        new SkvKeyBuilder(64).AppendRaw(_indexPrefix).AppendRaw(indexNameAndSlash);
+
+    // ---- writes ----
+
+    private enum Mode { Upsert, Insert, Update }
+
+    /// <summary>Inserts or replaces the record with the same key.</summary>
+    public void Put(T value) => Write(value, Mode.Upsert, throwOnConflict: true);
+
+    /// <summary>Adds a record; <see cref="SkvKeyExistsException"/> if its key exists.</summary>
+    public void Insert(T value) => Write(value, Mode.Insert, throwOnConflict: true);
+
+    /// <summary>Adds a record unless its key exists; returns whether it was added.</summary>
+    public bool TryInsert(T value) => Write(value, Mode.Insert, throwOnConflict: false);
+
+    /// <summary>Replaces a record; <see cref="SkvKeyNotFoundException"/> if its key does not exist.</summary>
+    public void Update(T value) => Write(value, Mode.Update, throwOnConflict: true);
+
+    /// <summary>Replaces a record if its key exists; returns whether it did.</summary>
+    public bool TryUpdate(T value) => Write(value, Mode.Update, throwOnConflict: false);
+
+    /// <summary>Removes the record with this key (and its index entries); returns whether it existed.</summary>
+    public bool Delete(TKey key)
+    {
+        if (!HasIndexes) return Store.Delete(BuildKey(key).Span);
+        byte[] recordKey = EncodeKey(key);
+        using var transaction = Store.BeginTransaction();
+        bool existed = DeleteCore(transaction, recordKey);
+        transaction.Commit();
+        return existed;
+    }
+
+    /// <summary><see cref="Put(T)"/> inside a caller's transaction (committed or rolled back by the caller).</summary>
+    public void Put(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Upsert, throwOnConflict: true);
+
+    public void Insert(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Insert, throwOnConflict: true);
+
+    public void Update(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Update, throwOnConflict: true);
+
+    public bool Delete(SkvTransaction transaction, TKey key)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return DeleteCore(transaction, EncodeKey(key));
+    }
+
+    private bool Write(T value, Mode mode, bool throwOnConflict)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (HasIndexes)
+        {
+            using var transaction = Store.BeginTransaction();
+            bool written = WriteCore(transaction, value, mode, throwOnConflict);
+            if (written) transaction.Commit();
+            return written;
+        }
+
+        var key = BuildKey(GetKey(value));
+        var writer = SkvJson.RentWriter(out var buffer);
+        try
+        {
+            Serialize(writer, value);
+            writer.Flush();
+            switch (mode)
+            {
+                case Mode.Upsert:
+                    Store.Put(key.Span, buffer.WrittenSpan);
+                    return true;
+                case Mode.Insert when throwOnConflict:
+                    Store.Insert(key.Span, buffer.WrittenSpan);
+                    return true;
+                case Mode.Insert:
+                    return Store.TryInsert(key.Span, buffer.WrittenSpan);
+                case Mode.Update when throwOnConflict:
+                    Store.Update(key.Span, buffer.WrittenSpan);
+                    return true;
+                default:
+                    return Store.TryUpdate(key.Span, buffer.WrittenSpan);
+            }
+        }
+        finally
+        {
+            SkvJson.ReturnWriter(writer, buffer);
+        }
+    }
+
+    private bool WriteCore(SkvTransaction transaction, T value, Mode mode, bool throwOnConflict)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(value);
+        byte[] key = EncodeKey(GetKey(value));
+        bool exists = transaction.TryGet(key, out var oldJson);
+        if (mode == Mode.Insert && exists)
+        {
+            return throwOnConflict ? throw new SkvKeyExistsException(key) : false;
+        }
+        if (mode == Mode.Update && !exists)
+        {
+            return throwOnConflict ? throw new SkvKeyNotFoundException(key) : false;
+        }
+
+        if (HasIndexes)
+        {
+            var suffix = key.AsSpan(_prefix.Length);
+            var newEntries = new List<SkvIndexEntry>();
+            AddIndexEntries(value, suffix, newEntries);
+            var oldEntries = new List<SkvIndexEntry>();
+            if (oldJson is not null) AddIndexEntries(FromJson(oldJson), suffix, oldEntries);
+
+            // Check every new entry before writing anything, so a unique violation leaves the transaction as it
+            // was. An entry is written unless it is already there: the old record's entries may be missing (an
+            // index added after the data was written, or a restore of the records only).
+            var missing = new List<SkvIndexEntry>(newEntries.Count);
+            foreach (var entry in newEntries)
+            {
+                if (!transaction.TryGet(entry.Key, out var owner))
+                {
+                    missing.Add(entry);
+                }
+                else if (!owner.AsSpan().SequenceEqual(key))
+                {
+                    if (entry.Unique) throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
+                    missing.Add(entry);
+                }
+            }
+            foreach (var entry in oldEntries)
+            {
+                if (!ContainsKey(newEntries, entry.Key)) transaction.Delete(entry.Key);
+            }
+            foreach (var entry in missing) transaction.Put(entry.Key, key);
+        }
+
+        var writer = SkvJson.RentWriter(out var buffer);
+        try
+        {
+            Serialize(writer, value);
+            writer.Flush();
+            transaction.Put(key, buffer.WrittenSpan);
+        }
+        finally
+        {
+            SkvJson.ReturnWriter(writer, buffer);
+        }
+        return true;
+    }
+
+    private bool DeleteCore(SkvTransaction transaction, byte[] key)
+    {
+        if (!transaction.TryGet(key, out var oldJson)) return false;
+        if (HasIndexes)
+        {
+            var entries = new List<SkvIndexEntry>();
+            AddIndexEntries(FromJson(oldJson), key.AsSpan(_prefix.Length), entries);
+            foreach (var entry in entries) transaction.Delete(entry.Key);
+        }
+        transaction.Delete(key);
+        return true;
+    }
+
+    private static bool ContainsKey(List<SkvIndexEntry> entries, byte[] key)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Key.AsSpan().SequenceEqual(key)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Rewrites every index entry of the collection from its records in one transaction (after restoring a
+    /// prefix backup of the records only, or after adding an index). Returns the number of entries written.
+    /// </summary>
+    public int RebuildIndexes()
+    {
+        using var transaction = Store.BeginTransaction();
+        var stale = new List<byte[]>();
+        foreach (var entry in Store.ScanPrefix(_indexPrefix)) stale.Add(entry.Key.ToArray());
+        foreach (var key in stale) transaction.Delete(key);
+
+        int written = 0;
+        var entries = new List<SkvIndexEntry>();
+        foreach (var record in Store.ScanPrefix(_prefix))
+        {
+            entries.Clear();
+            byte[] key = record.Key.ToArray();
+            AddIndexEntries(FromJson(record.GetValue()), key.AsSpan(_prefix.Length), entries);
+            foreach (var entry in entries)
+            {
+                if (entry.Unique && transaction.TryGet(entry.Key, out var owner) && !owner.AsSpan().SequenceEqual(key))
+                    throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
+                transaction.Put(entry.Key, key);
+                written++;
+            }
+        }
+        transaction.Commit();
+        return written;
+    }
+
+    public override string ToString() => $"{Name} ({typeof(T).Name})";
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+
+namespace TypedSkv.Typed.Tests;
+
+/// <summary>
+/// Packs src/TypedSkv into a temp feed and builds and runs a fresh consumer project against the package,
+/// offline: the only package source is the temp feed, the machine's NuGet cache is a fallback folder (for
+/// System.IO.Hashing), and extracted packages go to a temp global packages folder.
+/// </summary>
+public class PackTests
+{
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
+    private const string ConsumerProgram = """
+        using TypedSkv;
+
+        string path = Path.Combine(AppContext.BaseDirectory, "consumer.skv");
+        File.Delete(path);
+        using (var db = ShopDb.Open(path))
+        {
+            db.Products.Put(new Product("p-1", "Pen", 1.25m, Category.Office));
+            db.Products.Put(new Product("p-2", "Mug", 7.5m, Category.Kitchen));
+            db.Products.Put(new Product("q-1", "Cup", 3m, Category.Kitchen));
+        }
+        using (var db = ShopDb.Open(path))
+        {
+            Product? pen = db.Products.Get("p-1");
+            var kitchen = db.Products.FindByCategoryName("Kitchen");
+            var p = db.Products.Prefix("p-").Select(x => x.Id);
+            Console.WriteLine($"{pen?.Name} {string.Join(",", kitchen.Select(k => k.Id))} {string.Join(",", p)} {db.Products.GetBySku("SKU-MUG")?.Name}");
+        }
+
+        /// <summary>Product category.</summary>
+        public enum Category
+        {
+            /// <summary>Office.</summary>
+            Office,
+            /// <summary>Kitchen.</summary>
+            Kitchen,
+        }
+
+        /// <summary>A product.</summary>
+        /// <param name="Id">Key.</param>
+        /// <param name="Name">Name.</param>
+        /// <param name="Price">Price.</param>
+        /// <param name="Category">Category.</param>
+        [SkvRecord("products")]
+        public sealed record Product([property: SkvKey] string Id, string Name, decimal Price, Category Category)
+        {
+            /// <summary>Indexed computed value.</summary>
+            [SkvIndex] public string CategoryName => Category.ToString();
+
+            /// <summary>Unique stock-keeping unit.</summary>
+            [SkvIndex(Unique = true)] public string Sku { get; init; } = "SKU-" + Name.ToUpperInvariant();
+        }
+
+        /// <summary>The typed database (documented, so the generated members must be too: CS1591 is an error here).</summary>
+        [SkvDatabase(typeof(Product))]
+        public sealed partial class ShopDb;
+        """;
+
+    [Fact]
+    public void Packed_package_builds_and_runs_in_a_fresh_consumer_offline()
+    {
+        string repo = RepoRoot();
+        string work = Path.Combine(Path.GetTempPath(), "skv-pack-" + Guid.NewGuid().ToString("N"));
+        string feed = Path.Combine(work, "feed");
+        string consumer = Path.Combine(work, "consumer");
+        Directory.CreateDirectory(consumer);
+        string version = "0.1.0-packtest." + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Run(repo, "pack", "src/TypedSkv/TypedSkv.csproj", "-c", Configuration, "--no-build", "-o", feed,
+                $"-p:PackageVersion={version}", "-nodeReuse:false");
+
+            string nupkg = Path.Combine(feed, $"TypedSkv.{version}.nupkg");
+            using (var zip = ZipFile.OpenRead(nupkg))
+            {
+                var names = zip.Entries.Select(e => e.FullName).ToList();
+                Assert.Contains("lib/net10.0/TypedSkv.dll", names);
+                Assert.Contains("analyzers/dotnet/cs/TypedSkv.Generators.dll", names);
+                using var nuspec = new StreamReader(zip.GetEntry("TypedSkv.nuspec")!.Open());
+                Assert.DoesNotContain("TypedSkv.Generators", nuspec.ReadToEnd()); // no package dependency on the generator
+            }
+
+            string machineCache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            File.WriteAllText(Path.Combine(consumer, "NuGet.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                  <fallbackPackageFolders>
+                    <clear />
+                    <add key="machine" value="{machineCache}" />
+                  </fallbackPackageFolders>
+                  <config>
+                    <add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" />
+                  </config>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                    <NuGetAudit>false</NuGetAudit>
+                    <GenerateDocumentationFile>true</GenerateDocumentationFile>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="TypedSkv" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
+            // Keep the consumer away from this repository's Directory.*.props and global.json.
+            File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
+            File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+
+            Run(consumer, "build", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+            string output = Run(consumer, Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"));
+            Assert.Equal("Pen p-2,q-1 p-1,p-2 Mug", output.Trim());
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string Run(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"dotnet {string.Join(" ", args)} timed out");
+        }
+        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(" ", args)} exited {process.ExitCode}\n{stdout}\n{stderr.Result}");
+        return stdout;
+    }
+
+    private static string RepoRoot([CallerFilePath] string file = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", ".."));
+}
