@@ -21,6 +21,12 @@ if (args.Contains("--quick"))
         run.Run();
         if (!args.Contains("--no-backup")) run.RunBackupRestore();
         run.PrintTable();
+        if (!args.Contains("--no-typed"))
+        {
+            var typed = new TypedRun(Arg("--typed-n", 200_000), dir, Console.Out);
+            typed.Run();
+            typed.PrintTable();
+        }
     }
     finally
     {

@@ -37,4 +37,16 @@ public sealed class BenchmarkSmokeTests : IDisposable
         Assert.Contains("| workload | unit | TypedSkv | SQLite | LiteDB | AppendLog+Dict |", table);
         Assert.Contains("group commit", table);
     }
+
+    [Fact]
+    public void Typed_run_produces_put_and_get_rows()
+    {
+        var output = new StringWriter();
+        var run = new TypedRun(2000, _dir.Path, output);
+        run.Run();
+        run.PrintTable();
+        Assert.Equal(["put", "get"], run.Rows.Select(r => r.Operation));
+        Assert.All(run.Rows, r => Assert.True(r.Raw > 0 && r.Typed > 0 && r.Reflection > 0, r.Operation));
+        Assert.Contains("typed (generated)", output.ToString());
+    }
 }
