@@ -45,6 +45,22 @@ public readonly struct SkvEntry
         }
     }
 
+    /// <summary>Hands the value to <paramref name="reader"/> without allocating it (valid only during the call).</summary>
+    public TResult ReadValue<TState, TResult>(TState state, SkvValueReader<TState, TResult> reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (!_file.TryAcquire())
+            throw new ObjectDisposedException(nameof(SkvEntry), "the entry's scan or snapshot has ended and its data file was retired by a compaction; read values while enumerating");
+        try
+        {
+            return _file.ReadValueWith(_offset, _key, ValueLength, state, reader);
+        }
+        finally
+        {
+            _file.Release();
+        }
+    }
+
     /// <summary>Reads the value as UTF-8 text.</summary>
     public string GetValueString() => Encoding.UTF8.GetString(GetValue());
 

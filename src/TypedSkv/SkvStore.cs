@@ -182,6 +182,19 @@ public sealed partial class SkvStore : IDisposable
         finally { s.File.Release(); }
     }
 
+    /// <summary>
+    /// Reads a value without allocating an array for it: <paramref name="reader"/> gets the checksum-verified bytes,
+    /// valid only during the call (deserialize or copy them there). False, and nothing called, when the key is missing.
+    /// </summary>
+    public bool TryRead<TState, TResult>(ReadOnlySpan<byte> key, TState state, SkvValueReader<TState, TResult> reader,
+        [MaybeNullWhen(false)] out TResult result)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var s = AcquireState();
+        try { return s.TryRead(key, state, reader, out result); }
+        finally { s.File.Release(); }
+    }
+
     /// <summary>The value of a key; throws <see cref="SkvKeyNotFoundException"/> when missing.</summary>
     public byte[] Get(ReadOnlySpan<byte> key) =>
         TryGet(key, out var value) ? value : throw new SkvKeyNotFoundException(key);

@@ -294,4 +294,36 @@ public sealed class StoreBasicsTests : IDisposable
         using var again = Open();
         Assert.False(again.IsReadOnly);
     }
+
+    [Fact]
+    public void TryRead_hands_the_verified_value_to_the_reader_without_keeping_it()
+    {
+        using var store = Open();
+        var big = new byte[5000];
+        new Random(5).NextBytes(big);
+        store.Put("small", "hello");
+        store.Put("big"u8, big);
+        Assert.True(store.TryRead("small"u8, 1, (v, add) => v.Length + add, out int len));
+        Assert.Equal(6, len);
+        Assert.True(store.TryRead("big"u8, 0, (v, _) => v.ToArray(), out byte[]? copy));
+        Assert.Equal(big, copy);
+        bool called = false;
+        Assert.False(store.TryRead("missing"u8, 0, (v, _) => called = true, out _));
+        Assert.False(called);
+        Assert.Equal(["big", "small"], store.Scan().Select(e => e.ReadValue(e.KeyString, (v, k) => k)));
+        Assert.Equal(5000, store.Scan().First().ReadValue(0, (v, _) => v.Length));
+    }
+
+    [Fact]
+    public void TryRead_refuses_a_damaged_value()
+    {
+        using var store = Open(SkvDurability.Flush);
+        store.Put("a", "aaaaaaaaaaaa");
+        using (var fs = new FileStream(DbPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            fs.Position = 32 + 16 + 1 + 4;
+            fs.WriteByte((byte)'!');
+        }
+        Assert.Throws<SkvCorruptionException>(() => store.TryRead("a"u8, 0, (v, _) => v.Length, out _));
+    }
 }

@@ -144,6 +144,29 @@ internal sealed class DataFile
         }
     }
 
+    /// <summary>
+    /// Reads and checks a Put record and hands its value to <paramref name="reader"/> without allocating it
+    /// (stack for small records, a pooled buffer for large ones). The span is valid only during the call.
+    /// </summary>
+    public TResult ReadValueWith<TState, TResult>(long offset, ReadOnlySpan<byte> expectedKey, int valueLength,
+        TState state, SkvValueReader<TState, TResult> reader)
+    {
+        int headLength = RecordFormat.HeaderSize + expectedKey.Length;
+        int size = headLength + valueLength;
+        byte[]? rented = null;
+        Span<byte> rec = size <= 1024 ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size)).AsSpan(0, size);
+        try
+        {
+            ReadAt(offset, rec);
+            CheckRecord(offset, rec, RecordFormat.Hash(rec[8..], offset), expectedKey, valueLength);
+            return reader(rec[headLength..], state);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     private void CheckRecord(long offset, ReadOnlySpan<byte> head, ulong actualHash, ReadOnlySpan<byte> expectedKey, int valueLength)
     {
         var h = RecordFormat.ReadHeader(head);

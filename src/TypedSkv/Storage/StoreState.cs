@@ -19,5 +19,16 @@ internal sealed record StoreState(KeyIndex.Node Root, long Count, DataFile File,
         return true;
     }
 
+    public bool TryRead<TState, TResult>(ReadOnlySpan<byte> key, TState state, SkvValueReader<TState, TResult> reader, out TResult? result)
+    {
+        if (!KeyIndex.TryFind(Root, key, out var entry))
+        {
+            result = default;
+            return false;
+        }
+        result = File.ReadValueWith(entry.Offset, key, entry.ValueLength, state, reader);
+        return true;
+    }
+
     public bool ContainsKey(ReadOnlySpan<byte> key) => KeyIndex.TryFind(Root, key, out _);
 }
