@@ -9,11 +9,11 @@ namespace TypedSkv;
 /// </summary>
 public readonly struct SkvEntry
 {
-    private readonly byte[] _key;
+    private readonly ReadOnlyMemory<byte> _key;
     private readonly DataFile _file;
     private readonly long _offset;
 
-    internal SkvEntry(byte[] key, DataFile file, long offset, int valueLength)
+    internal SkvEntry(ReadOnlyMemory<byte> key, DataFile file, long offset, int valueLength)
     {
         _key = key;
         _file = file;
@@ -21,11 +21,11 @@ public readonly struct SkvEntry
         ValueLength = valueLength;
     }
 
-    /// <summary>The key bytes (do not change them: they are the index's own).</summary>
+    /// <summary>The key bytes (a read-only view into the index).</summary>
     public ReadOnlyMemory<byte> Key => _key;
 
     /// <summary>The key as UTF-8 text (invalid sequences become U+FFFD).</summary>
-    public string KeyString => Encoding.UTF8.GetString(_key);
+    public string KeyString => Encoding.UTF8.GetString(_key.Span);
 
     public int ValueLength { get; }
 
@@ -37,7 +37,7 @@ public readonly struct SkvEntry
             throw new ObjectDisposedException(nameof(SkvEntry), "the entry's scan or snapshot has ended and its data file was retired by a compaction; read values while enumerating");
         try
         {
-            return _file.ReadValue(_offset, _key, ValueLength);
+            return _file.ReadValue(_offset, _key.Span, ValueLength);
         }
         finally
         {
@@ -53,7 +53,7 @@ public readonly struct SkvEntry
             throw new ObjectDisposedException(nameof(SkvEntry), "the entry's scan or snapshot has ended and its data file was retired by a compaction; read values while enumerating");
         try
         {
-            return _file.ReadValueWith(_offset, _key, ValueLength, state, reader);
+            return _file.ReadValueWith(_offset, _key.Span, ValueLength, state, reader);
         }
         finally
         {
@@ -64,5 +64,5 @@ public readonly struct SkvEntry
     /// <summary>Reads the value as UTF-8 text.</summary>
     public string GetValueString() => Encoding.UTF8.GetString(GetValue());
 
-    public override string ToString() => KeyFormatter.Describe(_key);
+    public override string ToString() => KeyFormatter.Describe(_key.Span);
 }

@@ -38,17 +38,20 @@ public sealed partial class SkvStore
                 RandomAccess.Write(handle, header, 0);
                 fresh = new DataFile(FilePath, handle, RecordFormat.FileHeaderSize, _options.WriteBufferSize, writable: true);
 
-                var owner = new object();
-                KeyIndex.Node root = KeyIndex.Empty;
                 long liveBytes = 0;
-                foreach (var (key, entry) in KeyIndex.Range(s.Root, null, null))
+                IEnumerable<(ReadOnlyMemory<byte>, IndexEntry)> Rewrite()
                 {
-                    // values are re-read with their checksum checked, so compaction never launders damage
-                    byte[] value = old.ReadValue(entry.Offset, key, entry.ValueLength);
-                    long offset = fresh.Append(RecordKind.Put, RecordFlags.None, key, value);
-                    root = KeyIndex.Set(root, key, new IndexEntry(offset, value.Length), owner, out _);
-                    liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
+                    foreach (var (key, entry) in KeyIndex.Range(s.Root, null, null))
+                    {
+                        // values are re-read with their checksum checked, so compaction never launders damage
+                        byte[] value = old.ReadValue(entry.Offset, key.Span, entry.ValueLength);
+                        long offset = fresh.Append(RecordKind.Put, RecordFlags.None, key.Span, value);
+                        liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
+                        yield return (key, new IndexEntry(offset, value.Length));
+                    }
                 }
+                // the new index is built dense while the records are copied, in key order
+                KeyIndex.Node root = KeyIndex.Build(Rewrite());
                 fresh.SyncToDisk();
                 File.Move(scratch, FilePath, overwrite: true);
                 DirectorySync.SyncParentOf(FilePath);

@@ -117,9 +117,8 @@ public sealed partial class SkvStore
                 bool exists = KeyIndex.TryFind(s.Root, key, out _);
                 if (exists == (mode == PutMode.InsertOnly)) return false;
             }
-            byte[] keyCopy = key.ToArray();
             long offset = s.File.Append(RecordKind.Put, RecordFlags.None, key, value);
-            var root = KeyIndex.Set(s.Root, keyCopy, new IndexEntry(offset, value.Length), new object(), out var previous);
+            var root = KeyIndex.Set(s.Root, key, new IndexEntry(offset, value.Length), new object(), out var previous);
             long live = s.LiveBytes + RecordFormat.RecordSize(key.Length, value.Length);
             if (previous is { } p) live -= RecordFormat.RecordSize(key.Length, p.ValueLength);
             _state = s with

@@ -46,7 +46,7 @@ public sealed class SkvTransaction : IDisposable
         SkvStore.ValidateValue(value);
         long offset = _file.Append(RecordKind.Put, RecordFlags.InBatch, key, value);
         _records++;
-        _root = KeyIndex.Set(_root, key.ToArray(), new IndexEntry(offset, value.Length), _owner, out var previous);
+        _root = KeyIndex.Set(_root, key, new IndexEntry(offset, value.Length), _owner, out var previous);
         _liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
         if (previous is { } p) _liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
         else _count++;

@@ -31,7 +31,7 @@ public sealed class KeyIndexTests
                 Assert.Equal(model.Remove(k), removed is not null);
             }
         }
-        var all = KeyIndex.Range(root, null, null).Select(x => (Convert.ToHexString(x.Key), x.Entry.Offset)).ToList();
+        var all = KeyIndex.Range(root, null, null).Select(x => (Convert.ToHexString(x.Key.Span), x.Entry.Offset)).ToList();
         Assert.Equal(model.Select(kv => (Convert.ToHexString(K(kv.Key)), kv.Value)).ToList(), all);
         foreach (var (k, v) in model)
         {
@@ -81,5 +81,75 @@ public sealed class KeyIndexTests
         Assert.Equal(new byte[] { 0x61, 0x01 }, KeyIndex.PrefixEnd(new byte[] { 0x61, 0x00 }));
         Assert.Equal(new byte[] { 0x62 }, KeyIndex.PrefixEnd(new byte[] { 0x61, 0xFF }));
         Assert.Null(KeyIndex.PrefixEnd(new byte[] { 0xFF, 0xFF }));
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void Keys_of_mixed_lengths_in_batches_and_single_edits_match_a_model(int seed)
+    {
+        var rnd = new Random(seed);
+        var model = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        KeyIndex.Node root = KeyIndex.Empty;
+        object? batch = null;
+        for (int i = 0; i < 30_000; i++)
+        {
+            if (i % 500 == 0) batch = rnd.Next(2) == 0 ? new object() : null; // alternate bulk and single edits
+            int len = rnd.Next(10) == 0 ? rnd.Next(200, 1025) : rnd.Next(1, 24);
+            string k = new string((char)('a' + rnd.Next(3)), 1) + rnd.Next(2000).ToString("D4").PadRight(len, (char)('a' + len % 26));
+            byte[] key = System.Text.Encoding.ASCII.GetBytes(k);
+            var owner = batch ?? new object();
+            if (rnd.Next(4) > 0)
+            {
+                root = KeyIndex.Set(root, key, new IndexEntry(i, len), owner, out var prev);
+                Assert.Equal(model.ContainsKey(k), prev is not null);
+                model[k] = i;
+            }
+            else
+            {
+                root = KeyIndex.Remove(root, key, owner, out var removed);
+                Assert.Equal(model.Remove(k), removed is not null);
+            }
+        }
+        var all = KeyIndex.Range(root, null, null).Select(x => (System.Text.Encoding.ASCII.GetString(x.Key.Span), x.Entry.Offset)).ToList();
+        Assert.Equal(model.Select(kv => (kv.Key, kv.Value)).ToList(), all);
+        foreach (var (k, v) in model)
+        {
+            Assert.True(KeyIndex.TryFind(root, System.Text.Encoding.ASCII.GetBytes(k), out var e));
+            Assert.Equal(v, e.Offset);
+        }
+        var prefixed = KeyIndex.Range(root, "b"u8.ToArray(), KeyIndex.PrefixEnd("b"u8)).Select(x => System.Text.Encoding.ASCII.GetString(x.Key.Span)).ToList();
+        Assert.Equal(model.Keys.Where(k => k.StartsWith('b')).ToList(), prefixed);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    [InlineData(1025)]
+    [InlineData(40_000)]
+    public void Build_from_sorted_entries_gives_a_tree_that_reads_and_edits_like_any_other(int count)
+    {
+        var entries = Enumerable.Range(0, count).Select(i => ((ReadOnlyMemory<byte>)K(i * 2), new IndexEntry(i, i % 7))).ToList();
+        var root = KeyIndex.Build(entries);
+        Assert.Equal(entries.Select(e => (Convert.ToHexString(e.Item1.Span), e.Item2)),
+            KeyIndex.Range(root, null, null).Select(x => (Convert.ToHexString(x.Key.Span), x.Entry)));
+        for (int i = 0; i < count; i += Math.Max(1, count / 100))
+        {
+            Assert.True(KeyIndex.TryFind(root, K(i * 2), out var e));
+            Assert.Equal(i, e.Offset);
+            Assert.False(KeyIndex.TryFind(root, K(i * 2 + 1), out _));
+        }
+        // edits on the built (frozen) tree copy what they touch and leave it as it was
+        var edited = root;
+        for (int i = 0; i < count; i += 3) edited = KeyIndex.Set(edited, K(i * 2 + 1), new IndexEntry(-i, 0), new object(), out _);
+        for (int i = 0; i < count; i += 5) edited = KeyIndex.Remove(edited, K(i * 2), new object(), out _);
+        Assert.Equal(count, KeyIndex.Range(root, null, null).Count());
+        int expected = count + (count + 2) / 3 - (count + 4) / 5;
+        Assert.Equal(expected, KeyIndex.Range(edited, null, null).Count());
+        var keys = KeyIndex.Range(edited, null, null).Select(x => Convert.ToHexString(x.Key.Span)).ToList();
+        Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), keys);
     }
 }

@@ -1,7 +1,8 @@
 namespace TypedSkv.Indexing;
 
 /// <summary>Where a live value sits in the data file. The key is held by the index itself.</summary>
-internal readonly record struct IndexEntry(long Offset, int ValueLength);
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Pack = 4)]
+internal readonly record struct IndexEntry(long Offset, int ValueLength); // 12 bytes, not 16
 
 /// <summary>
 /// A persistent (copy-on-write) B+tree from key bytes to <see cref="IndexEntry"/>, ordered by unsigned byte
@@ -19,24 +20,34 @@ internal static class KeyIndex
     {
         internal object? Owner;
         internal int Count;
-        internal byte[][] Keys = null!;
     }
 
+    /// <summary>
+    /// Keys are packed back to back in one array (key i is KeyData[KeyStart[i]..KeyStart[i + 1]]): one object per
+    /// leaf instead of one per key keeps the index compact, and a binary search stays inside one array.
+    /// </summary>
     internal sealed class Leaf : Node
     {
+        internal byte[] KeyData = null!;
+        internal int[] KeyStart = null!;
         internal IndexEntry[] Values = null!;
+
+        internal int DataLength => KeyStart[Count];
+        internal ReadOnlySpan<byte> KeyAt(int i) => KeyData.AsSpan(KeyStart[i], KeyStart[i + 1] - KeyStart[i]);
+        internal ReadOnlyMemory<byte> KeyMemoryAt(int i) => KeyData.AsMemory(KeyStart[i], KeyStart[i + 1] - KeyStart[i]);
     }
 
     /// <summary>Keys[i] (i &gt;= 1) is the smallest key that can be in Children[i]; Keys[0] is never compared.</summary>
     internal sealed class Branch : Node
     {
+        internal byte[][] Keys = null!;
         internal Node[] Children = null!;
     }
 
     public static Node Empty { get; } = NewLeaf(owner: null);
 
-    private static Leaf NewLeaf(object? owner) =>
-        new() { Owner = owner, Keys = new byte[LeafCapacity][], Values = new IndexEntry[LeafCapacity] };
+    private static Leaf NewLeaf(object? owner, int dataCapacity = 0) =>
+        new() { Owner = owner, KeyData = new byte[dataCapacity], KeyStart = new int[LeafCapacity + 1], Values = new IndexEntry[LeafCapacity] };
 
     private static Branch NewBranch(object? owner) =>
         new() { Owner = owner, Keys = new byte[BranchCapacity][], Children = new Node[BranchCapacity] };
@@ -44,14 +55,15 @@ internal static class KeyIndex
     public static int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => a.SequenceCompareTo(b);
 
     /// <summary>Index of the first key &gt;= <paramref name="key"/> in a leaf; sets found when equal.</summary>
-    private static int LowerBound(Node node, ReadOnlySpan<byte> key, out bool found)
+    private static int LowerBound(Leaf leaf, ReadOnlySpan<byte> key, out bool found)
     {
-        int lo = 0, hi = node.Count - 1;
-        byte[][] keys = node.Keys;
+        int lo = 0, hi = leaf.Count - 1;
+        byte[] data = leaf.KeyData;
+        int[] start = leaf.KeyStart;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            int c = Compare(keys[mid], key);
+            int c = Compare(data.AsSpan(start[mid], start[mid + 1] - start[mid]), key);
             if (c == 0) { found = true; return mid; }
             if (c < 0) lo = mid + 1; else hi = mid - 1;
         }
@@ -87,47 +99,88 @@ internal static class KeyIndex
         return found;
     }
 
-    private static T Writable<T>(T node, object owner) where T : Node
+    private static Branch Writable(Branch branch, object owner)
     {
-        if (ReferenceEquals(node.Owner, owner)) return node;
-        if (node is Leaf leaf)
-        {
-            var copy = NewLeaf(owner);
-            copy.Count = leaf.Count;
-            Array.Copy(leaf.Keys, copy.Keys, leaf.Count);
-            Array.Copy(leaf.Values, copy.Values, leaf.Count);
-            return (T)(Node)copy;
-        }
-        var branch = (Branch)(Node)node;
+        if (ReferenceEquals(branch.Owner, owner)) return branch;
         var b = NewBranch(owner);
         b.Count = branch.Count;
         Array.Copy(branch.Keys, b.Keys, branch.Count);
         Array.Copy(branch.Children, b.Children, branch.Count);
-        return (T)(Node)b;
+        return b;
     }
 
-    /// <summary>Inserts or replaces; returns the new root. <paramref name="key"/> is kept by the tree (not copied).</summary>
-    public static Node Set(Node root, byte[] key, IndexEntry entry, object owner, out IndexEntry? previous)
+    /// <summary>A leaf this edit may change, with room for <paramref name="extraBytes"/> more key bytes.</summary>
+    private static Leaf Writable(Leaf leaf, object owner, int extraBytes)
+    {
+        int used = leaf.DataLength;
+        if (ReferenceEquals(leaf.Owner, owner))
+        {
+            if (leaf.KeyData.Length - used < extraBytes)
+            {
+                // an edit that keeps inserting into its own leaf (a batch) grows it geometrically
+                var grown = new byte[Math.Max(used + extraBytes, used * 3 / 2 + 16)];
+                Array.Copy(leaf.KeyData, grown, used);
+                leaf.KeyData = grown;
+            }
+            return leaf;
+        }
+        // copy-on-write: exactly the room needed, so published leaves carry no slack
+        var copy = NewLeaf(owner, used + extraBytes);
+        copy.Count = leaf.Count;
+        Array.Copy(leaf.KeyData, copy.KeyData, used);
+        Array.Copy(leaf.KeyStart, copy.KeyStart, leaf.Count + 1);
+        Array.Copy(leaf.Values, copy.Values, leaf.Count);
+        return copy;
+    }
+
+    private static void InsertKey(Leaf w, int pos, ReadOnlySpan<byte> key, IndexEntry entry)
+    {
+        int at = w.KeyStart[pos], len = key.Length, end = w.KeyStart[w.Count];
+        Array.Copy(w.KeyData, at, w.KeyData, at + len, end - at);
+        key.CopyTo(w.KeyData.AsSpan(at));
+        for (int i = w.Count; i >= pos; i--) w.KeyStart[i + 1] = w.KeyStart[i] + len;
+        w.KeyStart[pos] = at;
+        InsertAt(w.Values, w.Count, pos, entry);
+        w.Count++;
+    }
+
+    private static void RemoveKey(Leaf w, int pos)
+    {
+        int at = w.KeyStart[pos], len = w.KeyStart[pos + 1] - at, end = w.KeyStart[w.Count];
+        Array.Copy(w.KeyData, at + len, w.KeyData, at, end - at - len);
+        for (int i = pos + 1; i < w.Count; i++) w.KeyStart[i] = w.KeyStart[i + 1] - len;
+        RemoveAt(w.Values, w.Count, pos);
+        w.Count--;
+    }
+
+    /// <summary>A new leaf holding entries [from, to) of <paramref name="src"/>, with room for one more key.</summary>
+    private static Leaf Slice(Leaf src, int from, int to, object owner, int extraBytes)
+    {
+        int a = src.KeyStart[from], b = src.KeyStart[to];
+        var leaf = NewLeaf(owner, b - a + extraBytes);
+        Array.Copy(src.KeyData, a, leaf.KeyData, 0, b - a);
+        for (int i = from; i <= to; i++) leaf.KeyStart[i - from] = src.KeyStart[i] - a;
+        Array.Copy(src.Values, from, leaf.Values, 0, to - from);
+        leaf.Count = to - from;
+        return leaf;
+    }
+
+    /// <summary>Inserts or replaces; returns the new root. The key bytes are copied into the tree.</summary>
+    public static Node Set(Node root, ReadOnlySpan<byte> key, IndexEntry entry, object owner, out IndexEntry? previous)
     {
         previous = null;
         Node result = SetIn(root, key, entry, owner, ref previous, out Node? right, out byte[]? rightMin);
         if (right is null) return result;
         var newRoot = NewBranch(owner);
         newRoot.Count = 2;
-        newRoot.Keys[0] = FirstKey(result);
+        newRoot.Keys[0] = [];
         newRoot.Children[0] = result;
         newRoot.Keys[1] = rightMin!;
         newRoot.Children[1] = right;
         return newRoot;
     }
 
-    private static byte[] FirstKey(Node node)
-    {
-        while (node is Branch b) node = b.Children[0];
-        return node.Keys[0];
-    }
-
-    private static Node SetIn(Node node, byte[] key, IndexEntry entry, object owner, ref IndexEntry? previous,
+    private static Node SetIn(Node node, ReadOnlySpan<byte> key, IndexEntry entry, object owner, ref IndexEntry? previous,
         out Node? right, out byte[]? rightMin)
     {
         right = null;
@@ -138,44 +191,25 @@ internal static class KeyIndex
             if (found)
             {
                 previous = leaf.Values[pos];
-                var w = Writable(leaf, owner);
-                w.Keys[pos] = key;
+                var w = Writable(leaf, owner, 0);
                 w.Values[pos] = entry;
                 return w;
             }
             if (leaf.Count < LeafCapacity)
             {
-                var w = Writable(leaf, owner);
-                InsertAt(w.Keys, w.Count, pos, key);
-                InsertAt(w.Values, w.Count, pos, entry);
-                w.Count++;
+                var w = Writable(leaf, owner, key.Length);
+                InsertKey(w, pos, key, entry);
                 return w;
             }
             // Split: left keeps the lower half. Sequential inserts (pos at the end) split unevenly so that
             // bulk loads in key order fill leaves instead of leaving them half empty.
             int keep = pos == LeafCapacity ? LeafCapacity - 1 : LeafCapacity / 2;
-            var l = Writable(leaf, owner);
-            var r = NewLeaf(owner);
-            int moved = l.Count - keep;
-            Array.Copy(l.Keys, keep, r.Keys, 0, moved);
-            Array.Copy(l.Values, keep, r.Values, 0, moved);
-            Array.Clear(l.Keys, keep, moved);
-            r.Count = moved;
-            l.Count = keep;
-            if (pos <= keep)
-            {
-                InsertAt(l.Keys, l.Count, pos, key);
-                InsertAt(l.Values, l.Count, pos, entry);
-                l.Count++;
-            }
-            else
-            {
-                InsertAt(r.Keys, r.Count, pos - keep, key);
-                InsertAt(r.Values, r.Count, pos - keep, entry);
-                r.Count++;
-            }
+            var l = Slice(leaf, 0, keep, owner, pos <= keep ? key.Length : 0);
+            var r = Slice(leaf, keep, leaf.Count, owner, pos > keep ? key.Length : 0);
+            if (pos <= keep) InsertKey(l, pos, key, entry);
+            else InsertKey(r, pos - keep, key, entry);
             right = r;
-            rightMin = r.Keys[0];
+            rightMin = r.KeyAt(0).ToArray();
             return l;
         }
 
@@ -239,10 +273,8 @@ internal static class KeyIndex
             if (!found) return leaf;
             removed = leaf.Values[pos];
             if (leaf.Count == 1) return null;
-            var w = Writable(leaf, owner);
-            RemoveAt(w.Keys, w.Count, pos);
-            RemoveAt(w.Values, w.Count, pos);
-            w.Count--;
+            var w = Writable(leaf, owner, 0);
+            RemoveKey(w, pos);
             return w;
         }
         var branch = (Branch)node;
@@ -278,10 +310,67 @@ internal static class KeyIndex
     }
 
     /// <summary>
+    /// Builds a dense tree from entries in ascending key order: full leaves with exactly sized key arrays. Used after
+    /// a replay or a compaction, whose trees grew by random inserts and carry half-empty nodes.
+    /// </summary>
+    public static Node Build(IEnumerable<(ReadOnlyMemory<byte> Key, IndexEntry Entry)> sorted)
+    {
+        var level = new List<(Node Node, byte[] MinKey)>();
+        var keys = new List<ReadOnlyMemory<byte>>(LeafCapacity);
+        var values = new List<IndexEntry>(LeafCapacity);
+        void FlushLeaf()
+        {
+            if (keys.Count == 0) return;
+            int bytes = 0;
+            foreach (var k in keys) bytes += k.Length;
+            var leaf = NewLeaf(null, bytes);
+            int at = 0;
+            for (int i = 0; i < keys.Count; i++)
+            {
+                leaf.KeyStart[i] = at;
+                keys[i].Span.CopyTo(leaf.KeyData.AsSpan(at));
+                at += keys[i].Length;
+                leaf.Values[i] = values[i];
+            }
+            leaf.KeyStart[keys.Count] = at;
+            leaf.Count = keys.Count;
+            level.Add((leaf, leaf.KeyAt(0).ToArray()));
+            keys.Clear();
+            values.Clear();
+        }
+        foreach (var (key, entry) in sorted)
+        {
+            keys.Add(key);
+            values.Add(entry);
+            if (keys.Count == LeafCapacity) FlushLeaf();
+        }
+        FlushLeaf();
+        if (level.Count == 0) return Empty;
+        while (level.Count > 1)
+        {
+            var next = new List<(Node Node, byte[] MinKey)>((level.Count + BranchCapacity - 1) / BranchCapacity);
+            for (int i = 0; i < level.Count; i += BranchCapacity)
+            {
+                var branch = NewBranch(null);
+                int n = Math.Min(BranchCapacity, level.Count - i);
+                for (int j = 0; j < n; j++)
+                {
+                    branch.Children[j] = level[i + j].Node;
+                    branch.Keys[j] = j == 0 ? [] : level[i + j].MinKey;
+                }
+                branch.Count = n;
+                next.Add((branch, level[i].MinKey));
+            }
+            level = next;
+        }
+        return level[0].Node;
+    }
+
+    /// <summary>
     /// Walks keys in order from <paramref name="from"/> (inclusive, null = first) while they are below
     /// <paramref name="to"/> (exclusive, null = no end). Cost O(log n + items visited).
     /// </summary>
-    public static IEnumerable<(byte[] Key, IndexEntry Entry)> Range(Node root, byte[]? from, byte[]? to)
+    public static IEnumerable<(ReadOnlyMemory<byte> Key, IndexEntry Entry)> Range(Node root, byte[]? from, byte[]? to)
     {
         var stack = new Stack<(Branch Branch, int Index)>();
         Node node = root;
@@ -297,8 +386,8 @@ internal static class KeyIndex
         {
             for (; pos < leaf.Count; pos++)
             {
-                byte[] key = leaf.Keys[pos];
-                if (to is not null && Compare(key, to) >= 0) yield break;
+                var key = leaf.KeyMemoryAt(pos);
+                if (to is not null && Compare(key.Span, to) >= 0) yield break;
                 yield return (key, leaf.Values[pos]);
             }
             // climb to the next branch that has a child to the right, then go down its leftmost path

@@ -91,6 +91,8 @@ internal sealed class LogScanner
             validEnd = batchStart;
             badReason ??= "batch without its commit record";
         }
+        // the replay grew the tree by inserts in file order; rebuild it dense (full leaves, exact key arrays)
+        root = KeyIndex.Build(KeyIndex.Range(root, null, null));
         return new ScanResult(root, count, fileRecords, liveBytes, validEnd, _length - validEnd, discarded,
             validEnd < _length ? badReason : null);
     }
