@@ -8,7 +8,7 @@ public sealed partial class SkvStore
     private enum PutMode { Upsert, InsertOnly, UpdateOnly }
 
     private int _transactionThread = -1;
-    private int _writersInFlight; // single writes between their call and their append, for group commit
+    private readonly WriterActivity _activity = new(); // who is writing right now, for group commit
 
     /// <summary>Insert or overwrite.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => WriteOne(PutMode.Upsert, key, value);
@@ -45,7 +45,16 @@ public sealed partial class SkvStore
         ValidateKey(key);
         long end;
         DataFile file;
-        EnterWrite();
+        _activity.Enter();
+        try
+        {
+            EnterWrite();
+        }
+        catch
+        {
+            _activity.Appended();
+            throw;
+        }
         try
         {
             var s = _state;
@@ -65,7 +74,7 @@ public sealed partial class SkvStore
         }
         finally
         {
-            Interlocked.Decrement(ref _writersInFlight);
+            _activity.Appended();
             ExitWrite();
         }
         WaitDurableIfNeeded(file, end);
@@ -99,14 +108,14 @@ public sealed partial class SkvStore
         ValidateValue(value);
         long end;
         DataFile file;
-        Interlocked.Increment(ref _writersInFlight);
+        _activity.Enter();
         try
         {
             EnterWrite();
         }
         catch
         {
-            Interlocked.Decrement(ref _writersInFlight);
+            _activity.Appended();
             throw;
         }
         try
@@ -133,7 +142,7 @@ public sealed partial class SkvStore
         }
         finally
         {
-            Interlocked.Decrement(ref _writersInFlight);
+            _activity.Appended();
             ExitWrite();
         }
         WaitDurableIfNeeded(file, end);
@@ -222,7 +231,7 @@ public sealed partial class SkvStore
 
     internal void WaitDurableIfNeeded(DataFile file, long end)
     {
-        if (_options.Durability == SkvDurability.Fsync) file.WaitDurable(end, _writeLock, () => Volatile.Read(ref _writersInFlight));
+        if (_options.Durability == SkvDurability.Fsync) file.WaitDurable(end, _writeLock, _activity);
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)

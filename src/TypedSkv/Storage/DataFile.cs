@@ -232,7 +232,7 @@ internal sealed class DataFile
     /// caller at a time is the leader and syncs everything appended so far; the others wait for the sync that
     /// covers them and are all woken at once, so whoever appended during a sync is covered by the next one.
     /// </summary>
-    public void WaitDurable(long end, SemaphoreSlim writeLock, Func<int> writersInFlight)
+    public void WaitDurable(long end, SemaphoreSlim writeLock, WriterActivity writers)
     {
         if (Volatile.Read(ref _durableEnd) >= end) return;
         lock (_syncGate)
@@ -253,7 +253,7 @@ internal sealed class DataFile
         {
             // Writers that are between their call and their append would just miss this sync and need another:
             // give them a moment (bounded far below an fsync's cost) to append first.
-            for (int i = 0; i < 256 && writersInFlight() > 0; i++) Thread.Yield();
+            for (int i = 0; i < 256 && writers.Pending > 0; i++) Thread.Yield();
             long target;
             writeLock.Wait();
             try
