@@ -64,6 +64,8 @@ public sealed class ConcurrencyTests : IDisposable
                 for (int i = 0; i < perThread; i++) store.Put($"t{t}-{i}", $"{t}/{i}");
             });
             Assert.Equal(threads * perThread, store.Count);
+            // group commit: writers that appended while a sync ran share the next one
+            Assert.True(store.SyncCount < threads * perThread, $"{store.SyncCount} fsyncs for {threads * perThread} durable puts");
         }
         using var reopened = SkvStore.Open(DbPath);
         Assert.Equal(threads * perThread, reopened.Count);
