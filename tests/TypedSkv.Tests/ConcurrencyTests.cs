@@ -59,10 +59,13 @@ public sealed class ConcurrencyTests : IDisposable
         const int threads = 8, perThread = 40;
         using (var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Fsync }))
         {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            // dedicated threads: pool threads blocked in fsync would be injected too slowly to overlap
+            var writers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
             {
                 for (int i = 0; i < perThread; i++) store.Put($"t{t}-{i}", $"{t}/{i}");
-            });
+            })).ToList();
+            writers.ForEach(w => w.Start());
+            writers.ForEach(w => w.Join());
             Assert.Equal(threads * perThread, store.Count);
             // group commit: writers that appended while a sync ran share the next one
             Assert.True(store.SyncCount < threads * perThread, $"{store.SyncCount} fsyncs for {threads * perThread} durable puts");
