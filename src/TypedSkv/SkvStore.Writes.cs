@@ -61,16 +61,14 @@ public sealed partial class SkvStore
             if (!KeyIndex.TryFind(s.Root, key, out _)) return false;
             long offset = s.File.Append(RecordKind.Delete, RecordFlags.None, key, default);
             var root = KeyIndex.Remove(s.Root, key, new object(), out var removed);
-            _state = s with
+            file = s.File;
+            end = CommitLocked(file, offset, s with
             {
                 Root = root,
                 Count = s.Count - 1,
                 FileRecords = s.FileRecords + 1,
                 LiveBytes = s.LiveBytes - RecordFormat.RecordSize(key.Length, removed!.Value.ValueLength),
-            };
-            _ = offset;
-            file = s.File;
-            end = AfterCommitLocked(file);
+            });
         }
         finally
         {
@@ -90,10 +88,9 @@ public sealed partial class SkvStore
         try
         {
             var s = _state;
-            s.File.Append(RecordKind.Clear, RecordFlags.None, default, default);
-            _state = s with { Root = KeyIndex.Empty, Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 };
+            long offset = s.File.Append(RecordKind.Clear, RecordFlags.None, default, default);
             file = s.File;
-            end = AfterCommitLocked(file);
+            end = CommitLocked(file, offset, s with { Root = KeyIndex.Empty, Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 });
         }
         finally
         {
@@ -130,15 +127,14 @@ public sealed partial class SkvStore
             var root = KeyIndex.Set(s.Root, key, new IndexEntry(offset, value.Length), new object(), out var previous);
             long live = s.LiveBytes + RecordFormat.RecordSize(key.Length, value.Length);
             if (previous is { } p) live -= RecordFormat.RecordSize(key.Length, p.ValueLength);
-            _state = s with
+            file = s.File;
+            end = CommitLocked(file, offset, s with
             {
                 Root = root,
                 Count = previous is null ? s.Count + 1 : s.Count,
                 FileRecords = s.FileRecords + 1,
                 LiveBytes = live,
-            };
-            file = s.File;
-            end = AfterCommitLocked(file);
+            });
         }
         finally
         {
@@ -222,10 +218,32 @@ public sealed partial class SkvStore
 
     internal void Publish(StoreState state) => _state = state;
 
+    /// <summary>
+    /// Makes a single-record write visible: the durability mode's in-lock part first, so that a write the OS
+    /// refused (disk full) is cut off again and never seen by readers; returns the end a Fsync caller waits for.
+    /// </summary>
+    private long CommitLocked(DataFile file, long recordOffset, StoreState next)
+    {
+        long end;
+        try
+        {
+            end = AfterCommitLocked(file);
+        }
+        catch
+        {
+            file.TruncateTo(recordOffset);
+            throw;
+        }
+        _state = next;
+        return end;
+    }
+
     /// <summary>Applies the durability mode's in-lock part; returns the file end a Fsync caller waits for.</summary>
     internal long AfterCommitLocked(DataFile file)
     {
-        if (_options.Durability == SkvDurability.Flush) file.FlushBuffer();
+        // Fsync too hands the record to the OS here, under the lock: a refused write is then rolled back unseen,
+        // and what is left for the group commit outside the lock is the fsync alone
+        if (_options.Durability != SkvDurability.None) file.FlushBuffer();
         return file.AppendEnd;
     }
 

@@ -62,6 +62,9 @@ public sealed partial class SkvStore : IDisposable
     /// <summary>When the data file was first created.</summary>
     public DateTimeOffset CreatedAt { get; }
 
+    /// <summary>The current data file (fault injection in tests).</summary>
+    internal DataFile CurrentFile => _state.File;
+
     /// <summary>Group-commit fsyncs of the current file (tests and diagnostics).</summary>
     internal long SyncCount => Interlocked.Read(ref _state.File.SyncCount);
 

@@ -109,6 +109,8 @@ public sealed class SkvTransaction : IDisposable
         {
             if (_records == 0) return;
             _file.AppendCommit(_records);
+            // durability's in-lock part before publishing: a commit the OS refused is rolled back unseen
+            end = _store.AfterCommitLocked(_file);
             _store.Publish(_start with
             {
                 Root = _root,
@@ -116,7 +118,6 @@ public sealed class SkvTransaction : IDisposable
                 FileRecords = _start.FileRecords + _records + 1,
                 LiveBytes = _liveBytes,
             });
-            end = _store.AfterCommitLocked(_file);
         }
         catch
         {

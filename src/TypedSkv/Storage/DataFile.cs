@@ -24,6 +24,7 @@ internal sealed class DataFile
     private readonly List<MappedRegion> _maps = [];
     private readonly object _syncGate = new();
     private bool _syncInProgress;
+    private Exception? _syncFailure;
 
     public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable)
     {
@@ -51,6 +52,12 @@ internal sealed class DataFile
 
     /// <summary>Group-commit fsyncs made so far (for tests and diagnostics).</summary>
     internal long SyncCount;
+
+    /// <summary>Fault injection for tests: called before every write to the file with (offset, length).</summary>
+    internal Action<long, int>? BeforeWrite;
+
+    /// <summary>Fault injection for tests: called before every fsync.</summary>
+    internal Action? BeforeFsync;
     public long AppendEnd => Volatile.Read(ref _appendEnd);
     public long Length => AppendEnd;
     internal SafeFileHandle Handle => _handle;
@@ -182,6 +189,8 @@ internal sealed class DataFile
     /// <summary>Appends one record; returns its offset. Caller holds the store's write lock.</summary>
     public long Append(RecordKind kind, RecordFlags flags, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
+        if (Volatile.Read(ref _syncFailure) is { } failure)
+            throw new SkvException($"{Path}: an earlier fsync failed ({failure.Message}); durability can no longer be guaranteed, so the store takes no more writes: reopen it", failure);
         long offset = _appendEnd;
         int size = checked((int)RecordFormat.RecordSize(key.Length, value.Length));
         if (size > _buffer.Length - _bufferLength) FlushBuffer();
@@ -197,6 +206,7 @@ internal sealed class DataFile
         try
         {
             RecordFormat.Write(rec.AsSpan(0, size), offset, kind, flags, key, value);
+            BeforeWrite?.Invoke(offset, size);
             RandomAccess.Write(_handle, rec.AsSpan(0, size), offset);
         }
         finally
@@ -220,6 +230,7 @@ internal sealed class DataFile
     public void FlushBuffer()
     {
         if (_bufferLength == 0) return;
+        BeforeWrite?.Invoke(_flushedEnd, _bufferLength);
         RandomAccess.Write(_handle, _buffer.AsSpan(0, _bufferLength), _flushedEnd);
         // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read
         Volatile.Write(ref _flushedEnd, _appendEnd);
@@ -266,7 +277,7 @@ internal sealed class DataFile
                 writeLock.Release();
             }
             // the write lock is free again: other writers append while this thread waits for the disk
-            RandomAccess.FlushToDisk(_handle);
+            Fsync();
             Interlocked.Increment(ref SyncCount);
             synced = target;
         }
@@ -286,8 +297,26 @@ internal sealed class DataFile
         lock (_syncGate)
         {
             FlushBuffer();
-            RandomAccess.FlushToDisk(_handle);
+            Fsync();
             Volatile.Write(ref _durableEnd, _appendEnd);
+        }
+    }
+
+    /// <summary>
+    /// fsync, and if it fails, refuse every later write: after a failed fsync the OS may have dropped the dirty
+    /// pages and a retry can report success for data that is gone, so nothing more may be acknowledged as durable.
+    /// </summary>
+    private void Fsync()
+    {
+        try
+        {
+            BeforeFsync?.Invoke();
+            RandomAccess.FlushToDisk(_handle);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Volatile.Write(ref _syncFailure, ex);
+            throw;
         }
     }
 
