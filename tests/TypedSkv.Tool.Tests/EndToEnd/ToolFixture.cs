@@ -5,7 +5,8 @@ namespace TypedSkv.Tool.Tests.EndToEnd;
 /// <summary>
 /// Packs the tool once and installs it twice, with no network: into a tool path
 /// (<c>dotnet tool install --tool-path</c>) and into a local tool manifest (<c>dotnet skv</c>). The package
-/// source is a local folder, the NuGet cache is a fresh folder (so a stale 0.1.0 in ~/.nuget is never used),
+/// source is a local folder, the NuGet cache and the CLI home are fresh folders (so a stale 0.1.0 in ~/.nuget or
+/// ~/.dotnet is never used, and none is left behind),
 /// and a nuget.config with &lt;clear/&gt; keeps nuget.org out.
 /// </summary>
 public sealed class ToolFixture : IDisposable
@@ -19,7 +20,10 @@ public sealed class ToolFixture : IDisposable
         ToolPath = Directory.CreateDirectory(Path.Combine(Root, "tools")).FullName;
         ManifestDirectory = Directory.CreateDirectory(Path.Combine(Root, "manifest")).FullName;
         string packages = Directory.CreateDirectory(Path.Combine(Root, "packages")).FullName;
-        Environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages };
+        // DOTNET_CLI_HOME too: the SDK caches where a local tool's version lives (~/.dotnet/toolResolverCache); a
+        // cache entry pointing into this temporary folder would outlive it and break the user's own 0.1.0 install
+        string cliHome = Directory.CreateDirectory(Path.Combine(Root, "cli-home")).FullName;
+        Environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages, ["DOTNET_CLI_HOME"] = cliHome };
 
         string repo = FindRepositoryRoot();
         string configuration = typeof(ToolFixture).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
