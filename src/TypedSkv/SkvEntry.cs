@@ -10,7 +10,8 @@ namespace TypedSkv;
 public readonly struct SkvEntry
 {
     private readonly byte[] _key;
-    private readonly DataFile _file;
+    private readonly DataFile? _file;
+    private readonly byte[]? _value;
     private readonly long _offset;
 
     internal SkvEntry(byte[] key, DataFile file, long offset, int valueLength)
@@ -19,6 +20,18 @@ public readonly struct SkvEntry
         _file = file;
         _offset = offset;
         ValueLength = valueLength;
+    }
+
+    /// <summary>An entry whose value is already in memory (storage backends other than the embedded store).</summary>
+    public SkvEntry(byte[] key, byte[] value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        _key = key;
+        _file = null;
+        _value = value;
+        _offset = 0;
+        ValueLength = value.Length;
     }
 
     /// <summary>The key bytes (do not change them: they are the index's own).</summary>
@@ -32,6 +45,7 @@ public readonly struct SkvEntry
     /// <summary>Reads the value (checksum-verified).</summary>
     public byte[] GetValue()
     {
+        if (_file is null) return _value ?? throw new InvalidOperationException("default SkvEntry");
         // pin the file: an entry kept past its scan must fail cleanly, not read a file a compaction retired
         if (!_file.TryAcquire())
             throw new ObjectDisposedException(nameof(SkvEntry), "the entry's scan or snapshot has ended and its data file was retired by a compaction; read values while enumerating");
