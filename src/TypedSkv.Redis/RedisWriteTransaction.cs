@@ -169,13 +169,23 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
         foreach (var (k, v) in chunk.Values) _ = tx.StringSetAsync(k, v);
         _ = tx.SortedSetAddAsync(RedisKeys.IndexKey(tag), chunk.Members.ToArray());
         _inFlight.Enqueue(tx.ExecuteAsync());
+        _sent += chunk.Values.Count;
         while (_inFlight.Count > MaxInFlight) Wait(_inFlight.Dequeue());
     }
 
-    private static void Wait(Task<bool> task)
+    private long _sent;
+
+    private void Wait(Task<bool> task)
     {
-        // unwrap so callers see the RedisConnectionException/RedisTimeoutException itself
-        task.GetAwaiter().GetResult();
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            _finished = true;
+            throw new SkvException($"the restore into Redis stopped ({ex.GetType().Name}: {ex.Message}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it", ex);
+        }
     }
 
     public void Commit()
