@@ -101,6 +101,29 @@ public interface ISkvRecordSink : IDisposable
     void Commit();
 }
 
+/// <summary>Operations every <see cref="ISkvStorage"/> has through its interface members.</summary>
+public static class SkvStorageExtensions
+{
+    /// <summary>
+    /// Applies a batch in one write transaction: all or nothing on the embedded store (<see cref="SkvStore.Write"/>)
+    /// and on a single Redis server / Garnet (one MULTI/EXEC); per collection (slot) on Redis Cluster (docs/redis.md).
+    /// </summary>
+    public static void Write(this ISkvStorage storage, SkvWriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (storage is SkvStore store)
+        {
+            store.Write(batch);
+            return;
+        }
+        if (batch.IsEmpty) return;
+        using var tx = storage.BeginWrite();
+        batch.ApplyTo(tx);
+        tx.Commit();
+    }
+}
+
 /// <summary>An optimistic transaction found a key it read changed by another writer; nothing was written.</summary>
 public sealed class SkvTransactionConflictException : SkvException
 {

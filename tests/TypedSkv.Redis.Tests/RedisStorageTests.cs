@@ -71,6 +71,16 @@ public sealed class GarnetStorageTests(GarnetFixture garnet) : IClassFixture<Gar
     }
 
     [Fact]
+    public void A_write_batch_applies_puts_and_deletes_in_one_transaction()
+    {
+        var storage = garnet.Storage;
+        storage.Clear();
+        storage.Put("w/gone"u8, "x"u8);
+        storage.Write(new SkvWriteBatch().Put("w/a", "1").Put("v/b", "2").Delete("w/gone"u8));
+        Assert.Equal(["v/b", "w/a"], storage.ScanPrefix(default).Select(e => e.KeyString));
+    }
+
+    [Fact]
     public void Concurrent_indexed_writers_retry_conflicts_and_keep_the_unique_index_exact()
     {
         garnet.Storage.Clear();
