@@ -133,8 +133,11 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     internal IEnumerable<IServer> Primaries()
     {
-        var servers = _connection.GetServers().Where(s => s.IsConnected && !s.IsReplica).ToList();
-        if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no connected primary");
+        // every primary, or an error: a SCAN that silently skipped a disconnected primary would miss its keys
+        var servers = _connection.GetServers().Where(s => !s.IsReplica).ToList();
+        if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no primary server known");
+        if (servers.FirstOrDefault(s => !s.IsConnected) is { } down)
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"primary {down.EndPoint} is not connected; a scan of the keyspace would miss its keys");
         return servers;
     }
 
