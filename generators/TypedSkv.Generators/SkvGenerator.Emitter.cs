@@ -13,7 +13,8 @@ namespace TypedSkv.Generators
         internal static class Emitter
         {
             private const string Store = "global::TypedSkv.SkvStore";
-            private const string Transaction = "global::TypedSkv.SkvTransaction";
+            private const string Transaction = "global::TypedSkv.ISkvWriteTransaction";
+            private const string Storage = "global::TypedSkv.ISkvStorage";
             private const string KeyBuilder = "global::TypedSkv.Typed.SkvKeyBuilder";
             private const string Json = "global::TypedSkv.Typed.SkvJson";
             private const string Writer = "global::System.Text.Json.Utf8JsonWriter";
@@ -45,7 +46,7 @@ namespace TypedSkv.Generators
                 string name = spec.TypeName;
                 w.WriteLine("/// <summary>Typed access to a TypedSkv store (generated from [SkvDatabase]).</summary>");
                 w.OpenBlock($"partial {spec.Keyword} {name} : global::System.IDisposable");
-                w.WriteLine($"private readonly {Store} _store;");
+                w.WriteLine($"private readonly {Storage} _storage;");
                 w.WriteLine("private readonly bool _ownsStore;");
                 w.WriteLine();
                 w.WriteLine("/// <summary>Typed access over an open store; the caller keeps ownership of it.</summary>");
@@ -53,10 +54,15 @@ namespace TypedSkv.Generators
                 w.WriteLine("{");
                 w.WriteLine("}");
                 w.WriteLine();
-                w.OpenBlock($"private {name}({Store} store, bool ownsStore)");
-                w.WriteLine("_store = store ?? throw new global::System.ArgumentNullException(nameof(store));");
+                w.WriteLine("/// <summary>Typed access over any storage (e.g. TypedSkv.Redis' RedisSkvStorage); the caller keeps ownership of it.</summary>");
+                w.WriteLine($"public {name}({Storage} storage) : this(storage, ownsStore: false)");
+                w.WriteLine("{");
+                w.WriteLine("}");
+                w.WriteLine();
+                w.OpenBlock($"private {name}({Storage} storage, bool ownsStore)");
+                w.WriteLine("_storage = storage ?? throw new global::System.ArgumentNullException(nameof(storage));");
                 w.WriteLine("_ownsStore = ownsStore;");
-                foreach (CollectionSpec c in spec.Collections) w.WriteLine($"{c.PropertyName} = new {c.ClassName}(store);");
+                foreach (CollectionSpec c in spec.Collections) w.WriteLine($"{c.PropertyName} = new {c.ClassName}(storage);");
                 w.CloseBlock();
                 w.WriteLine();
                 w.WriteLine("/// <summary>Opens (or creates) the store file for writing; disposing the database closes it.</summary>");
@@ -67,11 +73,17 @@ namespace TypedSkv.Generators
                 w.WriteLine($"public static {name} OpenReadOnly(string path) =>");
                 w.WriteLine($"    new {name}({Store}.OpenReadOnly(path), ownsStore: true);");
                 w.WriteLine();
-                w.WriteLine("/// <summary>The underlying store.</summary>");
-                w.WriteLine($"public {Store} Store => _store;");
+                w.WriteLine("/// <summary>The underlying embedded store (InvalidOperationException over another storage: use Storage).</summary>");
+                w.WriteLine($"public {Store} Store => _storage as {Store} ?? throw new global::System.InvalidOperationException(\"the database is not over an embedded SkvStore; use Storage\");");
                 w.WriteLine();
-                w.WriteLine("/// <summary>Starts an all-or-nothing transaction; pass it to the collections' write methods, then Commit.</summary>");
-                w.WriteLine($"public {Transaction} BeginTransaction() => _store.BeginTransaction();");
+                w.WriteLine("/// <summary>The underlying storage.</summary>");
+                w.WriteLine($"public {Storage} Storage => _storage;");
+                w.WriteLine();
+                w.WriteLine("/// <summary>Starts an all-or-nothing transaction on the embedded store; pass it to the collections' write methods, then Commit.</summary>");
+                w.WriteLine("public global::TypedSkv.SkvTransaction BeginTransaction() => Store.BeginTransaction();");
+                w.WriteLine();
+                w.WriteLine("/// <summary>Starts a write transaction on any storage; pass it to the collections' write methods, then Commit.</summary>");
+                w.WriteLine($"public {Transaction} BeginWrite() => _storage.BeginWrite();");
                 foreach (CollectionSpec c in spec.Collections)
                 {
                     w.WriteLine();
@@ -81,7 +93,7 @@ namespace TypedSkv.Generators
                 w.WriteLine();
                 w.WriteLine("/// <summary>Closes the store if this database opened it.</summary>");
                 w.OpenBlock("public void Dispose()");
-                w.WriteLine("if (_ownsStore) _store.Dispose();");
+                w.WriteLine("if (_ownsStore) _storage.Dispose();");
                 w.CloseBlock();
 
                 foreach (CollectionSpec c in spec.Collections)
@@ -110,7 +122,7 @@ namespace TypedSkv.Generators
                 string codec = CodecName(spec);
                 w.WriteLine($"/// <summary>Records of <see cref=\"{record}\"/> under the keys \"{c.Name}/...\".</summary>");
                 w.OpenBlock($"{(c.IsPublic ? "public" : "internal")} sealed class {c.ClassName} : global::TypedSkv.SkvCollection<{record}, {key}>");
-                w.WriteLine($"internal {c.ClassName}({Store} store) : base(store, {Quote(c.Name)})");
+                w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)})");
                 w.WriteLine("{");
                 w.WriteLine("}");
                 w.WriteLine();

@@ -8,7 +8,7 @@ namespace TypedSkv;
 /// A read-only view of the store at one point in time. Writes and compactions after it was taken are not seen,
 /// and it keeps its data file readable until disposed. This is what a backup iterates.
 /// </summary>
-public sealed class SkvSnapshot : IDisposable
+public sealed class SkvSnapshot : ISkvReadView
 {
     private readonly StoreState _state;
     private int _disposed;
@@ -16,6 +16,9 @@ public sealed class SkvSnapshot : IDisposable
     internal SkvSnapshot(StoreState state) => _state = state;
 
     public long Count => _state.Count;
+
+    /// <summary>Always true: a snapshot never sees later writes.</summary>
+    public bool IsPointInTime => true;
 
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {

@@ -9,7 +9,7 @@ namespace TypedSkv;
 /// see none of them until <see cref="Commit"/>. Not thread-safe; use it from one thread at a time.
 /// Dispose without Commit rolls back (the records already appended are cut off the file).
 /// </summary>
-public sealed class SkvTransaction : IDisposable
+public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
 {
     private readonly SkvStore _store;
     private readonly StoreState _start;
@@ -130,6 +130,11 @@ public sealed class SkvTransaction : IDisposable
         }
         _store.WaitDurableIfNeeded(_file, end);
     }
+
+    void ISkvWriteTransaction.Delete(ReadOnlySpan<byte> key) => Delete(key);
+
+    /// <summary>Drops every write of the transaction (as Dispose without Commit does).</summary>
+    public void Rollback() => Dispose();
 
     /// <summary>Rolls back unless committed.</summary>
     public void Dispose()

@@ -40,4 +40,13 @@ public sealed class SkvWriteBatch
             else tx.Put(key, value);
         }
     }
+
+    internal void ApplyTo(ISkvWriteTransaction tx)
+    {
+        foreach (var (key, value) in _ops)
+        {
+            if (value is null) tx.Delete(key);
+            else tx.Put(key, value);
+        }
+    }
 }

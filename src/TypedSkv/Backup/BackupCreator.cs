@@ -9,21 +9,22 @@ namespace TypedSkv.Backup;
 /// </summary>
 internal static class BackupCreator
 {
-    public static BackupResult Backup(SkvStore store, string path, BackupOptions? options)
+    public static BackupResult Backup(ISkvStorage storage, string path, BackupOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new BackupOptions();
         var clock = Stopwatch.StartNew();
         string fullPath = Path.GetFullPath(path);
         BackupFiles.EnsureDirectoryExists(fullPath);
-        string storeFile = Path.GetFullPath(store.FilePath);
-        if (string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal))
+        string storeFile = storage is SkvStore store ? Path.GetFullPath(store.FilePath) : "";
+        if (storeFile.Length > 0 && string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal))
             throw new ArgumentException($"the backup path {fullPath} is the store's own file", nameof(path));
         bool gzip = options.Gzip ?? BackupFormat.IsGzipPath(fullPath);
         byte[] prefix = options.GetPrefix();
 
-        using var snapshot = store.GetSnapshot();
+        // the embedded store gives a point-in-time snapshot; a server backend a live view (SCAN-based)
+        using var snapshot = storage.OpenReadView();
         // total_records comes before the records: count first (keys only, no value I/O)
         long total = prefix.Length == 0 ? snapshot.Count : snapshot.ScanPrefix(prefix).LongCount();
 
@@ -41,7 +42,9 @@ internal static class BackupCreator
                         writer.Write(entry.Key.Span, entry.GetValue());
                     records = writer.Records;
                     if (records != total)
-                        throw new InvalidOperationException($"snapshot changed during the backup: counted {total} records, wrote {records}");
+                        throw new InvalidOperationException(snapshot.IsPointInTime
+                            ? $"snapshot changed during the backup: counted {total} records, wrote {records}"
+                            : $"the keyspace changed during the backup: counted {total} records, then read {records}; back up while writers are paused, or run it again");
                     checksum = writer.Complete();
                 }
                 file.Flush(flushToDisk: true);

@@ -1,6 +1,6 @@
 namespace TypedSkv;
 
-/// <summary>How <see cref="SkvBackup.Restore"/> treats keys that are in the store but not in the backup.</summary>
+/// <summary>How <see cref="SkvBackup.Restore(SkvStore, string, RestoreOptions?)"/> treats keys that are in the store but not in the backup.</summary>
 public enum RestoreMode
 {
     /// <summary>Keys of the backup overwrite, other keys stay (the seed's behaviour).</summary>

@@ -8,9 +8,9 @@ namespace TypedSkv.Backup;
 /// </summary>
 internal static class BackupRestorer
 {
-    public static RestoreResult Restore(SkvStore store, string path, RestoreOptions? options)
+    public static RestoreResult Restore(ISkvStorage storage, string path, RestoreOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new RestoreOptions();
         if (options.Mode is not (RestoreMode.Merge or RestoreMode.Replace))
@@ -19,13 +19,22 @@ internal static class BackupRestorer
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
 
+        // A server backend cannot take the restore in one transaction: check the whole file first (a pass without
+        // writes), so a malformed backup changes nothing there either; then stream it in.
+        if (!options.DryRun && storage is not SkvStore) Pass(storage, fullPath, options, write: false);
+        var (reader, bytes) = Pass(storage, fullPath, options, write: !options.DryRun);
+        return new RestoreResult(fullPath, reader.Records, bytes, options.Mode, options.DryRun, reader.Format, clock.Elapsed);
+    }
+
+    private static (BackupReader Reader, long Bytes) Pass(ISkvStorage storage, string fullPath, RestoreOptions options, bool write)
+    {
         var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
         using var _ = file;
         using var __ = json;
         using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
-        var progress = options.Progress;
+        var progress = write || options.DryRun ? options.Progress : null;
 
-        SkvTransaction? tx = options.DryRun ? null : store.BeginTransaction();
+        ISkvRecordSink? tx = write ? storage.BeginRestore() : null;
         try
         {
             if (options.Mode == RestoreMode.Replace) tx?.Clear();
@@ -45,6 +54,6 @@ internal static class BackupRestorer
             tx?.Dispose(); // rolls back unless committed
         }
         progress?.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
-        return new RestoreResult(fullPath, reader.Records, file.Length, options.Mode, options.DryRun, reader.Format, clock.Elapsed);
+        return (reader, file.Length);
     }
 }

@@ -13,7 +13,7 @@ internal static class BackupVerifier
 {
     private enum Outcome : byte { Matching, Missing, Different }
 
-    public static VerifyReport Verify(string path, SkvStore? store, VerifyOptions? options)
+    public static VerifyReport Verify(string path, ISkvStorage? store, VerifyOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new VerifyOptions();
@@ -35,7 +35,7 @@ internal static class BackupVerifier
         var comparisonDetails = new List<(ulong Hash, VerifyProblem Problem)>();
         long duplicates = 0, text = 0, base64 = 0, distinct = 0;
         bool fatal = false;
-        using var snapshot = store?.GetSnapshot();
+        using var snapshot = store?.OpenReadView();
 
         var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
         using var _ = file;

@@ -3,8 +3,8 @@ using TypedSkv.Backup;
 namespace TypedSkv;
 
 /// <summary>
-/// Portable JSON backups of a store (format: docs/backup-format.md): <see cref="Backup"/> streams a point-in-time
-/// snapshot to a file, <see cref="Restore"/> loads one all-or-nothing, <see cref="Verify(string, VerifyOptions?)"/>
+/// Portable JSON backups of a store (format: docs/backup-format.md): <see cref="Backup(SkvStore, string, BackupOptions?)"/> streams a point-in-time
+/// snapshot to a file, <see cref="Restore(SkvStore, string, RestoreOptions?)"/> loads one all-or-nothing, <see cref="Verify(string, VerifyOptions?)"/>
 /// checks one, alone or against a live store. All run in constant memory, except verify's 64-bit key hash per record.
 /// </summary>
 public static class SkvBackup
@@ -36,6 +36,28 @@ public static class SkvBackup
     {
         ArgumentNullException.ThrowIfNull(store);
         return BackupVerifier.Verify(path, store, options);
+    }
+
+    /// <summary>
+    /// <see cref="Backup(SkvStore, string, BackupOptions?)"/> from any storage (e.g. TypedSkv.Redis): a backend
+    /// without snapshots is read live, and the backup fails if the key count changed while it ran.
+    /// </summary>
+    public static BackupResult Backup(ISkvStorage storage, string path, BackupOptions? options = null) =>
+        BackupCreator.Backup(storage, path, options);
+
+    /// <summary>
+    /// <see cref="Restore(SkvStore, string, RestoreOptions?)"/> into any storage. The whole file is checked before
+    /// anything is written; a backend without transactions (Redis) then takes the records pipelined, not atomically:
+    /// if it fails midway, running the same restore again completes it.
+    /// </summary>
+    public static RestoreResult Restore(ISkvStorage storage, string path, RestoreOptions? options = null) =>
+        BackupRestorer.Restore(storage, path, options);
+
+    /// <summary>Like <see cref="Verify(string, SkvStore, VerifyOptions?)"/>, comparing with any storage (read live on a server backend).</summary>
+    public static VerifyReport Verify(string path, ISkvStorage storage, VerifyOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        return BackupVerifier.Verify(path, storage, options);
     }
 
     /// <summary>"backups/app.json" -> "backups/app_20261125T120000Z.json" (UTC; also "app.json.gz" -> "app_...Z.json.gz").</summary>

@@ -20,16 +20,23 @@ public abstract class SkvCollection<T, TKey> where T : class
     private readonly byte[] _prefix;
     private readonly byte[] _indexPrefix;
 
-    protected SkvCollection(SkvStore store, string name)
+    private readonly SkvStore? _embedded;
+
+    protected SkvCollection(ISkvStorage storage, string name)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        Store = store;
+        ArgumentNullException.ThrowIfNull(storage);
+        Storage = storage;
+        _embedded = storage as SkvStore; // the embedded fast path: direct (non-interface) calls
         Name = name;
         _prefix = Encoding.UTF8.GetBytes(name + "/");
         _indexPrefix = Encoding.UTF8.GetBytes(name + "#");
     }
 
-    public SkvStore Store { get; }
+    /// <summary>The storage the collection reads and writes.</summary>
+    public ISkvStorage Storage { get; }
+
+    /// <summary>The embedded store under the collection; <see cref="InvalidOperationException"/> on another backend (use <see cref="Storage"/>).</summary>
+    public SkvStore Store => _embedded ?? throw new InvalidOperationException($"collection {Name} is not over an embedded SkvStore but {Storage.GetType().Name}; use Storage");
 
     /// <summary>Collection name (the key prefix without its '/').</summary>
     public string Name { get; }
@@ -101,7 +108,13 @@ public abstract class SkvCollection<T, TKey> where T : class
     // ---- reads ----
 
     /// <summary>The record with this key, or null.</summary>
-    public T? Get(TKey key) => Store.TryGet(BuildKey(key).Span, out var json) ? FromJson(json) : null;
+    public T? Get(TKey key)
+    {
+        var span = BuildKey(key).Span;
+        byte[]? json;
+        bool found = _embedded is { } store ? store.TryGet(span, out json) : Storage.TryGet(span, out json);
+        return found ? FromJson(json!) : null;
+    }
 
     public bool TryGet(TKey key, [NotNullWhen(true)] out T? value)
     {
@@ -110,28 +123,28 @@ public abstract class SkvCollection<T, TKey> where T : class
     }
 
     /// <summary>The record with this key as the transaction sees it (its own writes included), or null.</summary>
-    public T? Get(SkvTransaction transaction, TKey key)
+    public T? Get(ISkvWriteTransaction transaction, TKey key)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         return transaction.TryGet(BuildKey(key).Span, out var json) ? FromJson(json) : null;
     }
 
-    public bool Contains(TKey key) => Store.ContainsKey(BuildKey(key).Span);
+    public bool Contains(TKey key) => Storage.ContainsKey(BuildKey(key).Span);
 
     /// <summary>Number of records (counts the collection's keys: O(n)).</summary>
     public long Count()
     {
         long n = 0;
-        foreach (var _ in Store.ScanPrefix(_prefix)) n++;
+        foreach (var _ in Storage.ScanPrefix(_prefix)) n++;
         return n;
     }
 
     /// <summary>Every record in key order.</summary>
-    public IEnumerable<T> All() => Read(Store.ScanPrefix(_prefix));
+    public IEnumerable<T> All() => Read(Storage.ScanPrefix(_prefix));
 
     /// <summary>Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>, in key order.</summary>
     public IEnumerable<T> Range(TKey fromInclusive, TKey toExclusive) =>
-        Read(Store.ScanRange(EncodeKey(fromInclusive), EncodeKey(toExclusive)));
+        Read(Storage.ScanRange(EncodeKey(fromInclusive), EncodeKey(toExclusive)));
 
     /// <summary>Records whose key starts with the given encoded key parts (used by generated prefix scans).</summary>
     protected IEnumerable<T> ScanKeyPrefix(SkvKeyBuilder keyParts)
@@ -139,7 +152,7 @@ public abstract class SkvCollection<T, TKey> where T : class
         var prefix = new byte[_prefix.Length + keyParts.Length];
         _prefix.CopyTo(prefix, 0);
         keyParts.Span.CopyTo(prefix.AsSpan(_prefix.Length));
-        return Read(Store.ScanPrefix(prefix));
+        return Read(Storage.ScanPrefix(prefix));
     }
 
     private IEnumerable<T> Read(IEnumerable<SkvEntry> entries)
@@ -150,12 +163,12 @@ public abstract class SkvCollection<T, TKey> where T : class
     /// <summary>The record a unique index entry points to, read from one snapshot.</summary>
     protected T? GetByUniqueIndex(SkvKeyBuilder indexKey)
     {
-        using var snapshot = Store.GetSnapshot();
+        using var snapshot = Storage.OpenReadView();
         if (!snapshot.TryGet(indexKey.Span, out var recordKey)) return null;
         return snapshot.TryGet(recordKey, out var json) ? FromJson(json) : null;
     }
 
-    protected T? GetByUniqueIndex(SkvTransaction transaction, SkvKeyBuilder indexKey)
+    protected T? GetByUniqueIndex(ISkvWriteTransaction transaction, SkvKeyBuilder indexKey)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         if (!transaction.TryGet(indexKey.Span, out var recordKey)) return null;
@@ -166,7 +179,7 @@ public abstract class SkvCollection<T, TKey> where T : class
     protected List<T> FindByIndexPrefix(SkvKeyBuilder indexPrefix)
     {
         var result = new List<T>();
-        using var snapshot = Store.GetSnapshot();
+        using var snapshot = Storage.OpenReadView();
         foreach (var entry in snapshot.ScanPrefix(indexPrefix.Span))
         {
             if (snapshot.TryGet(entry.GetValue(), out var json)) result.Add(FromJson(json));
@@ -200,22 +213,19 @@ public abstract class SkvCollection<T, TKey> where T : class
     /// <summary>Removes the record with this key (and its index entries); returns whether it existed.</summary>
     public bool Delete(TKey key)
     {
-        if (!HasIndexes) return Store.Delete(BuildKey(key).Span);
+        if (!HasIndexes) return _embedded is { } store ? store.Delete(BuildKey(key).Span) : Storage.Delete(BuildKey(key).Span);
         byte[] recordKey = EncodeKey(key);
-        using var transaction = Store.BeginTransaction();
-        bool existed = DeleteCore(transaction, recordKey);
-        transaction.Commit();
-        return existed;
+        return InTransaction(transaction => (DeleteCore(transaction, recordKey), true));
     }
 
     /// <summary><see cref="Put(T)"/> inside a caller's transaction (committed or rolled back by the caller).</summary>
-    public void Put(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Upsert, throwOnConflict: true);
+    public void Put(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Upsert, throwOnConflict: true);
 
-    public void Insert(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Insert, throwOnConflict: true);
+    public void Insert(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Insert, throwOnConflict: true);
 
-    public void Update(SkvTransaction transaction, T value) => WriteCore(transaction, value, Mode.Update, throwOnConflict: true);
+    public void Update(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Update, throwOnConflict: true);
 
-    public bool Delete(SkvTransaction transaction, TKey key)
+    public bool Delete(ISkvWriteTransaction transaction, TKey key)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         return DeleteCore(transaction, EncodeKey(key));
@@ -226,11 +236,13 @@ public abstract class SkvCollection<T, TKey> where T : class
         ArgumentNullException.ThrowIfNull(value);
         if (HasIndexes)
         {
-            using var transaction = Store.BeginTransaction();
-            bool written = WriteCore(transaction, value, mode, throwOnConflict);
-            if (written) transaction.Commit();
-            return written;
+            return InTransaction(transaction =>
+            {
+                bool written = WriteCore(transaction, value, mode, throwOnConflict);
+                return (written, written);
+            });
         }
+        if (_embedded is not { } store) return WriteToStorage(value, mode, throwOnConflict);
 
         var key = BuildKey(GetKey(value));
         var writer = SkvJson.RentWriter(out var buffer);
@@ -241,18 +253,18 @@ public abstract class SkvCollection<T, TKey> where T : class
             switch (mode)
             {
                 case Mode.Upsert:
-                    Store.Put(key.Span, buffer.WrittenSpan);
+                    store.Put(key.Span, buffer.WrittenSpan);
                     return true;
                 case Mode.Insert when throwOnConflict:
-                    Store.Insert(key.Span, buffer.WrittenSpan);
+                    store.Insert(key.Span, buffer.WrittenSpan);
                     return true;
                 case Mode.Insert:
-                    return Store.TryInsert(key.Span, buffer.WrittenSpan);
+                    return store.TryInsert(key.Span, buffer.WrittenSpan);
                 case Mode.Update when throwOnConflict:
-                    Store.Update(key.Span, buffer.WrittenSpan);
+                    store.Update(key.Span, buffer.WrittenSpan);
                     return true;
                 default:
-                    return Store.TryUpdate(key.Span, buffer.WrittenSpan);
+                    return store.TryUpdate(key.Span, buffer.WrittenSpan);
             }
         }
         finally
@@ -261,7 +273,60 @@ public abstract class SkvCollection<T, TKey> where T : class
         }
     }
 
-    private bool WriteCore(SkvTransaction transaction, T value, Mode mode, bool throwOnConflict)
+    /// <summary>The non-embedded path of a write without indexes: one storage call.</summary>
+    private bool WriteToStorage(T value, Mode mode, bool throwOnConflict)
+    {
+        var key = BuildKey(GetKey(value));
+        var writer = SkvJson.RentWriter(out var buffer);
+        try
+        {
+            Serialize(writer, value);
+            writer.Flush();
+            switch (mode)
+            {
+                case Mode.Upsert:
+                    Storage.Put(key.Span, buffer.WrittenSpan);
+                    return true;
+                case Mode.Insert:
+                    if (Storage.TryInsert(key.Span, buffer.WrittenSpan)) return true;
+                    return throwOnConflict ? throw new SkvKeyExistsException(key.Span) : false;
+                default:
+                    if (Storage.TryUpdate(key.Span, buffer.WrittenSpan)) return true;
+                    return throwOnConflict ? throw new SkvKeyNotFoundException(key.Span) : false;
+            }
+        }
+        finally
+        {
+            SkvJson.ReturnWriter(writer, buffer);
+        }
+    }
+
+    private const int ConflictRetries = 50;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a storage transaction, committing when it says so; an optimistic backend's
+    /// conflict (a key read by the body changed before commit) runs it again.
+    /// </summary>
+    private TResult InTransaction<TResult>(Func<ISkvWriteTransaction, (TResult Result, bool Commit)> body)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            using var transaction = Storage.BeginWrite();
+            var (result, commit) = body(transaction);
+            if (!commit) return result;
+            try
+            {
+                transaction.Commit();
+                return result;
+            }
+            catch (SkvTransactionConflictException) when (attempt < ConflictRetries)
+            {
+                Thread.Sleep(Random.Shared.Next(0, 1 + Math.Min(attempt, 10)));
+            }
+        }
+    }
+
+    private bool WriteCore(ISkvWriteTransaction transaction, T value, Mode mode, bool throwOnConflict)
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(value);
@@ -321,7 +386,7 @@ public abstract class SkvCollection<T, TKey> where T : class
         return true;
     }
 
-    private bool DeleteCore(SkvTransaction transaction, byte[] key)
+    private bool DeleteCore(ISkvWriteTransaction transaction, byte[] key)
     {
         if (!transaction.TryGet(key, out var oldJson)) return false;
         if (HasIndexes)
@@ -349,14 +414,14 @@ public abstract class SkvCollection<T, TKey> where T : class
     /// </summary>
     public int RebuildIndexes()
     {
-        using var transaction = Store.BeginTransaction();
+        using var transaction = Storage.BeginWrite();
         var stale = new List<byte[]>();
-        foreach (var entry in Store.ScanPrefix(_indexPrefix)) stale.Add(entry.Key.ToArray());
+        foreach (var entry in Storage.ScanPrefix(_indexPrefix)) stale.Add(entry.Key.ToArray());
         foreach (var key in stale) transaction.Delete(key);
 
         int written = 0;
         var entries = new List<SkvIndexEntry>();
-        foreach (var record in Store.ScanPrefix(_prefix))
+        foreach (var record in Storage.ScanPrefix(_prefix))
         {
             entries.Clear();
             byte[] key = record.Key.ToArray();

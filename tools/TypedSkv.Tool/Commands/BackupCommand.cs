@@ -16,11 +16,12 @@ public static class BackupCommand
         "dotnet skv backup app.skv backups/app.json",
         "dotnet skv backup app.skv backups/app.json --gzip --timestamp --keep 7",
         "dotnet skv backup app.skv users.json --prefix user:",
+        "dotnet skv backup redis://127.0.0.1:7000,127.0.0.1:7001 backups/cluster.json",
     ];
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
-        var db = CommonOptions.DbArgument();
+        var db = CommonOptions.DbArgument(redis: true);
         var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip)." };
         var prefix = new Option<string?>("--prefix") { Description = "Back up only keys that start with this UTF-8 text.", HelpName = "P" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress with gzip (adds .gz to the file name when missing)." };
@@ -48,7 +49,7 @@ public static class BackupCommand
             if (keep is not null && !timestamp)
                 throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
             if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
-            Stores.RequireExisting(db);
+            if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
 
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
             string target = timestamp ? SkvBackup.TimestampedPath(basePath) : basePath;
@@ -56,7 +57,7 @@ public static class BackupCommand
             if (directory is not null) Directory.CreateDirectory(directory);
 
             BackupResult result;
-            using (var store = SkvStore.OpenReadOnly(db))
+            using (var store = Stores.OpenForReading(db))
             {
                 result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink => SkvBackup.Backup(store, target, new BackupOptions
                 {

@@ -28,7 +28,7 @@ public static class RestoreCommand
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
-        var db = CommonOptions.DbArgument();
+        var db = CommonOptions.DbArgument(redis: true);
         var file = new Argument<string>("file") { Description = "The backup file to read (.json, or .json.gz for gzip)." };
         var mode = new Option<RestoreModeArg>("--mode")
         {
@@ -51,6 +51,7 @@ public static class RestoreCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireFile(file, "backup file");
+            if (Stores.IsRedis(db)) return RunRedis(stdout, stderr, o, db, file, mode, dryRun);
             if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
             bool existed = File.Exists(db);
             // a dry run must not create the store: validate against an empty scratch store instead
@@ -81,31 +82,52 @@ public static class RestoreCommand
                 if (!ReferenceEquals(target, db)) DeleteStoreFiles(target);
             }
 
-            string modeName = mode == RestoreModeArg.Replace ? "replace" : "merge";
-            if (o.Json)
-            {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteString("file", result.Path);
-                    w.WriteNumber("records", result.Records);
-                    w.WriteNumber("bytes", result.Bytes);
-                    w.WriteString("mode", modeName);
-                    w.WriteBoolean("dryRun", result.DryRun);
-                    w.WriteString("format", result.Format);
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                });
-            }
-            else if (dryRun)
-            {
-                stdout.WriteLine($"dry run: {file} is valid ({result.Format}); restoring it would write {result.Records} records into {db} ({modeName}); nothing was written");
-            }
-            else
-            {
-                stdout.WriteLine($"restored {result.Records} records from {file} into {db} ({modeName}, {Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
-            }
-            return (int)ExitCode.Ok;
+            return Report(stdout, o, db, file, mode, dryRun, result);
         });
+
+    /// <summary>
+    /// Restore into Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not
+    /// atomic across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it.
+    /// </summary>
+    private static int RunRedis(TextWriter stdout, TextWriter stderr, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun)
+    {
+        using var storage = Stores.ConnectRedis(db);
+        RestoreResult result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(storage, file, new RestoreOptions
+        {
+            Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
+            DryRun = dryRun,
+            Progress = BackupProgress.From(sink),
+        }));
+        return Report(stdout, o, db, file, mode, dryRun, result);
+    }
+
+    private static int Report(TextWriter stdout, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun, RestoreResult result)
+    {
+        string modeName = mode == RestoreModeArg.Replace ? "replace" : "merge";
+        if (o.Json)
+        {
+            JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+            {
+                w.WriteString("path", db);
+                w.WriteString("file", result.Path);
+                w.WriteNumber("records", result.Records);
+                w.WriteNumber("bytes", result.Bytes);
+                w.WriteString("mode", modeName);
+                w.WriteBoolean("dryRun", result.DryRun);
+                w.WriteString("format", result.Format);
+                w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
+            });
+        }
+        else if (dryRun)
+        {
+            stdout.WriteLine($"dry run: {file} is valid ({result.Format}); restoring it would write {result.Records} records into {db} ({modeName}); nothing was written");
+        }
+        else
+        {
+            stdout.WriteLine($"restored {result.Records} records from {file} into {db} ({modeName}, {Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+        }
+        return (int)ExitCode.Ok;
+    }
 
     private static void DeleteStoreFiles(string path)
     {

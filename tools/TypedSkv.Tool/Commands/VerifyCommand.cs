@@ -20,7 +20,7 @@ public static class VerifyCommand
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
-        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only): missing, extra and different keys.", HelpName = "db" };
+        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
             Description = "With --db, for a backup taken with --prefix: only store keys with this prefix count as missing from the backup.",
@@ -48,7 +48,7 @@ public static class VerifyCommand
             }
             else
             {
-                using var store = Stores.OpenReadOnly(db);
+                using var store = Stores.OpenForReading(db);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
                     SkvBackup.Verify(file, store, new VerifyOptions
                     {

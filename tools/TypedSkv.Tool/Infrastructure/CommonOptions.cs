@@ -31,8 +31,10 @@ public sealed class CommonOptions
         parseResult.GetValue(Verbose),
         noProgress is not null && ProgressDisplay.ShouldShow(parseResult.GetValue(noProgress)));
 
-    public static Argument<string> DbArgument() => new("db")
+    public static Argument<string> DbArgument(bool redis = false) => new("db")
     {
-        Description = "Path of the store's data file (for example app.skv).",
+        Description = redis
+            ? "Path of the store's data file (for example app.skv), or a Redis server / cluster: redis://127.0.0.1:6379 or redis://127.0.0.1:7000,127.0.0.1:7001."
+            : "Path of the store's data file (for example app.skv).",
     };
 }

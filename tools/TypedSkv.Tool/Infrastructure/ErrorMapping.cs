@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace TypedSkv.Tool.Infrastructure;
 
 /// <summary>Which exit code and message an exception becomes.</summary>
@@ -10,6 +12,8 @@ public static class ErrorMapping
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
         SkvBackupException => (ExitCode.DataProblem, ex.Message),
         // another writer holds the store: retry later or use a read-only command
+        // a Redis server is unreachable, went away or timed out: an I/O error
+        RedisConnectionException or RedisTimeoutException or RedisException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
         SkvLockedException => (ExitCode.UsageOrIoError, ex.Message),
         SkvKeyNotFoundException => (ExitCode.UsageOrIoError, ex.Message),
         SkvException => (ExitCode.UsageOrIoError, ex.Message),

@@ -1,3 +1,5 @@
+using TypedSkv.Redis;
+
 namespace TypedSkv.Tool.Infrastructure;
 
 /// <summary>Opens stores with the checks and messages the tool wants.</summary>
@@ -17,6 +19,25 @@ public static class Stores
         else if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
         return SkvStore.Open(db, new SkvOptions { CreateIfMissing = createIfMissing });
     }
+
+    /// <summary>Whether <paramref name="db"/> is a Redis connection (<c>redis://host:port[,host:port...]</c>) instead of a store file.</summary>
+    public static bool IsRedis(string db) => RedisSkvStorage.IsRedisUri(db);
+
+    /// <summary>A Redis server, Redis Cluster (several seeds) or Garnet as a storage; connection failures are exit code 2.</summary>
+    public static RedisSkvStorage ConnectRedis(string db)
+    {
+        try
+        {
+            return RedisSkvStorage.Connect(db);
+        }
+        catch (ArgumentException ex)
+        {
+            throw SkvToolException.Usage($"bad Redis connection {db}: {ex.Message}");
+        }
+    }
+
+    /// <summary>For backup and verify: a Redis connection, or the store file opened read-only.</summary>
+    public static ISkvStorage OpenForReading(string db) => IsRedis(db) ? ConnectRedis(db) : OpenReadOnly(db);
 
     public static void RequireExisting(string db)
     {

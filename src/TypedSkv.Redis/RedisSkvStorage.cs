@@ -1,0 +1,265 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using StackExchange.Redis;
+
+namespace TypedSkv.Redis;
+
+/// <summary>
+/// <see cref="ISkvStorage"/> over Redis 7, Redis Cluster or Garnet (StackExchange.Redis). Layout and atomicity:
+/// docs/redis.md and <see cref="RedisKeys"/>. Every write of a value goes with its ordering-index update in one
+/// MULTI/EXEC; transactions are optimistic (WATCH of the keys read, via StackExchange.Redis conditions).
+/// </summary>
+public sealed class RedisSkvStorage : ISkvStorage
+{
+    internal const int PageSize = 512;
+    private readonly ConnectionMultiplexer _connection;
+    private readonly bool _ownsConnection;
+
+    public RedisSkvStorage(ConnectionMultiplexer connection, bool ownsConnection = false)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection = connection;
+        _ownsConnection = ownsConnection;
+        Database = connection.GetDatabase();
+        IsCluster = connection.GetServers().Any(s => s.ServerType == ServerType.Cluster);
+    }
+
+    /// <summary>
+    /// Connects to <c>redis://host:port</c>, <c>redis://host1:port1,host2:port2</c> (cluster seeds) or a
+    /// StackExchange.Redis configuration string, and owns the connection.
+    /// </summary>
+    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null)
+    {
+        var options = ParseConnection(connection);
+        int ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
+        options.ConnectTimeout = ms;
+        options.SyncTimeout = ms;
+        options.AsyncTimeout = ms;
+        options.AbortOnConnectFail = true;
+        return new RedisSkvStorage(ConnectionMultiplexer.Connect(options), ownsConnection: true);
+    }
+
+    /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>) rather than a store file.</summary>
+    public static bool IsRedisUri(string target) => target.StartsWith("redis://", StringComparison.OrdinalIgnoreCase);
+
+    public static ConfigurationOptions ParseConnection(string connection)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connection);
+        string config = connection;
+        if (IsRedisUri(connection))
+        {
+            config = connection["redis://".Length..].TrimEnd('/');
+            if (config.Length == 0) throw new ArgumentException($"no host in {connection}", nameof(connection));
+        }
+        var options = ConfigurationOptions.Parse(config);
+        if (options.EndPoints.Count == 0) throw new ArgumentException($"no endpoint in {connection}", nameof(connection));
+        foreach (var endpoint in options.EndPoints)
+        {
+            if (endpoint is DnsEndPoint { Port: 0 } or IPEndPoint { Port: 0 })
+                throw new ArgumentException($"no port in {connection}", nameof(connection));
+        }
+        return options;
+    }
+
+    public IDatabase Database { get; }
+
+    public ConnectionMultiplexer Connection => _connection;
+
+    /// <summary>The server is a Redis Cluster (transactions must stay within one slot: one collection).</summary>
+    public bool IsCluster { get; }
+
+    // ---- reads ----
+
+    public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
+    {
+        value = (byte[]?)Database.StringGet(RedisKeys.DataKey(key));
+        return value is not null;
+    }
+
+    public bool ContainsKey(ReadOnlySpan<byte> key) => Database.KeyExists(RedisKeys.DataKey(key));
+
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) =>
+        ScanRange(prefix.IsEmpty ? null : prefix.ToArray(), prefix.IsEmpty ? null : RedisKeys.PrefixEnd(prefix));
+
+    public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
+    {
+        // one tag when every key of the range shares a prefix holding a separator; otherwise merge every tag's range
+        int common = CommonPrefix(fromInclusive, toExclusive);
+        if (fromInclusive is not null && toExclusive is not null && RedisKeys.PrefixFixesTag(fromInclusive.AsSpan(0, common)))
+            return ScanTag(RedisKeys.IndexKeyOf(fromInclusive), fromInclusive, toExclusive);
+        return MergeTags(fromInclusive, toExclusive);
+    }
+
+    private static int CommonPrefix(byte[]? a, byte[]? b) =>
+        a is null || b is null ? 0 : a.AsSpan().CommonPrefixLength(b);
+
+    private IEnumerable<SkvEntry> MergeTags(byte[]? from, byte[]? to)
+    {
+        var scans = new List<IEnumerator<SkvEntry>>();
+        try
+        {
+            var queue = new PriorityQueue<int, byte[]>(ByteComparer.Instance);
+            foreach (var tag in Tags())
+            {
+                var e = ScanTag(RedisKeys.IndexKey(tag), from, to).GetEnumerator();
+                scans.Add(e);
+                if (e.MoveNext()) queue.Enqueue(scans.Count - 1, e.Current.Key.ToArray());
+            }
+            while (queue.TryDequeue(out int i, out _))
+            {
+                yield return scans[i].Current;
+                if (scans[i].MoveNext()) queue.Enqueue(i, scans[i].Current.Key.ToArray());
+            }
+        }
+        finally
+        {
+            foreach (var e in scans) e.Dispose();
+        }
+    }
+
+    /// <summary>Every tag that has an ordering index, found with SCAN on every primary.</summary>
+    public IEnumerable<byte[]> Tags()
+    {
+        var tags = new SortedSet<byte[]>(ByteComparer.Instance);
+        foreach (var server in Primaries())
+        {
+            foreach (var key in server.Keys(Database.Database, pattern: "{*}", pageSize: 1000))
+            {
+                if (RedisKeys.TryParseIndexKey((byte[])key!, out var tag)) tags.Add(tag.ToArray());
+            }
+        }
+        return tags;
+    }
+
+    internal IEnumerable<IServer> Primaries()
+    {
+        // every primary, or an error: a SCAN that silently skipped a disconnected primary would miss its keys
+        var servers = _connection.GetServers().Where(s => !s.IsReplica).ToList();
+        if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no primary server known");
+        if (servers.FirstOrDefault(s => !s.IsConnected) is { } down)
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"primary {down.EndPoint} is not connected; a scan of the keyspace would miss its keys");
+        return servers;
+    }
+
+    /// <summary>Keys of one ordering index in [from, to), with their values, page by page (ZRANGEBYLEX + MGET).</summary>
+    internal IEnumerable<SkvEntry> ScanTag(byte[] indexKey, byte[]? from, byte[]? to)
+    {
+        RedisValue min = from is null ? RedisValue.Null : (RedisValue)from;
+        RedisValue max = to is null ? RedisValue.Null : (RedisValue)to;
+        var exclude = Exclude.Stop;
+        while (true)
+        {
+            var members = Database.SortedSetRangeByValue(indexKey, min, max, exclude, Order.Ascending, 0, PageSize);
+            if (members.Length == 0) yield break;
+            var keys = new RedisKey[members.Length];
+            for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
+            var values = Database.StringGet(keys);
+            for (int i = 0; i < members.Length; i++)
+            {
+                if (values[i].IsNull) continue; // deleted since the page was read
+                yield return new SkvEntry((byte[])members[i]!, (byte[])values[i]!);
+            }
+            if (members.Length < PageSize) yield break;
+            min = members[^1];
+            exclude = Exclude.Both;
+        }
+    }
+
+    /// <summary>Number of keys: the sum of the ordering indexes' sizes.</summary>
+    public long Count()
+    {
+        long n = 0;
+        foreach (var tag in Tags()) n += Database.SortedSetLength(RedisKeys.IndexKey(tag));
+        return n;
+    }
+
+    // ---- writes: value and ordering index in one MULTI/EXEC ----
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(key, value, null);
+
+    public bool TryInsert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(key, value, false);
+
+    public bool TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(key, value, true);
+
+    private bool Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist)
+    {
+        ValidateKey(key);
+        byte[] k = key.ToArray();
+        byte[] dataKey = RedisKeys.DataKey(key);
+        var tx = Database.CreateTransaction();
+        if (mustExist == true) tx.AddCondition(Condition.KeyExists(dataKey));
+        if (mustExist == false) tx.AddCondition(Condition.KeyNotExists(dataKey));
+        _ = tx.StringSetAsync(dataKey, value.ToArray());
+        _ = tx.SortedSetAddAsync(RedisKeys.IndexKeyOf(key), k, 0);
+        return tx.Execute();
+    }
+
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        ValidateKey(key);
+        var tx = Database.CreateTransaction();
+        var deleted = tx.KeyDeleteAsync(RedisKeys.DataKey(key));
+        _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
+        tx.Execute();
+        return deleted.Result;
+    }
+
+    internal static void ValidateKey(ReadOnlySpan<byte> key)
+    {
+        if (key.IsEmpty || key.Length > 1024) throw new ArgumentException($"key length {key.Length} is outside 1..1024 bytes", nameof(key));
+    }
+
+    public ISkvWriteTransaction BeginWrite() => new RedisWriteTransaction(this);
+
+    public ISkvReadView OpenReadView() => new RedisReadView(this);
+
+    public ISkvRecordSink BeginRestore() => new RedisRecordSink(this);
+
+    /// <summary>Removes every TypedSkv key (data keys and ordering indexes) from every primary; other keys stay.</summary>
+    public long Clear()
+    {
+        long removed = 0;
+        foreach (var server in Primaries())
+        {
+            var batch = new List<Task>();
+            foreach (var key in server.Keys(Database.Database, pattern: "{*", pageSize: 1000))
+            {
+                byte[] raw = (byte[])key!;
+                if (!RedisKeys.TryParseIndexKey(raw, out _) && !RedisKeys.TryParseDataKey(raw, out _)) continue;
+                batch.Add(Database.KeyDeleteAsync(key, CommandFlags.DemandMaster));
+                removed++;
+                if (batch.Count >= 1000)
+                {
+                    Task.WaitAll(batch);
+                    batch.Clear();
+                }
+            }
+            Task.WaitAll(batch);
+        }
+        return removed;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsConnection) _connection.Dispose();
+    }
+
+    public override string ToString() => $"RedisSkvStorage({_connection.Configuration})";
+}
+
+/// <summary>Unsigned lexicographic byte order (the order of ZRANGEBYLEX and of the embedded store).</summary>
+internal sealed class ByteComparer : IComparer<byte[]>, IEqualityComparer<byte[]>
+{
+    public static readonly ByteComparer Instance = new();
+
+    public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj)
+    {
+        var h = new HashCode();
+        h.AddBytes(obj);
+        return h.ToHashCode();
+    }
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics.CodeAnalysis;
+using StackExchange.Redis;
+
+namespace TypedSkv.Redis;
+
+/// <summary>
+/// Optimistic transaction: writes are buffered (read-your-writes), every key read from the server is remembered
+/// with the value seen, and Commit sends one MULTI/EXEC per hash tag guarded by those values (WATCH, through
+/// StackExchange.Redis conditions). A changed key aborts the EXEC: <see cref="SkvTransactionConflictException"/>,
+/// nothing written. On a cluster, a transaction touching several tags (collections) commits tag by tag: each part is
+/// atomic, the whole is not (docs/redis.md); on a single server or Garnet it is one MULTI/EXEC.
+/// </summary>
+internal sealed class RedisWriteTransaction : ISkvWriteTransaction
+{
+    private readonly RedisSkvStorage _storage;
+    private readonly Dictionary<byte[], byte[]?> _writes = new(ByteComparer.Instance);
+    private readonly Dictionary<byte[], byte[]?> _reads = new(ByteComparer.Instance);
+    private bool _finished;
+
+    public RedisWriteTransaction(RedisSkvStorage storage) => _storage = storage;
+
+    public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
+    {
+        ThrowIfFinished();
+        byte[] k = key.ToArray();
+        if (_writes.TryGetValue(k, out value)) return value is not null;
+        if (_reads.TryGetValue(k, out value)) return value is not null;
+        value = (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key));
+        _reads[k] = value;
+        return value is not null;
+    }
+
+    public bool ContainsKey(ReadOnlySpan<byte> key) => TryGet(key, out _);
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        ThrowIfFinished();
+        RedisSkvStorage.ValidateKey(key);
+        _writes[key.ToArray()] = value.ToArray();
+    }
+
+    public void Delete(ReadOnlySpan<byte> key)
+    {
+        ThrowIfFinished();
+        RedisSkvStorage.ValidateKey(key);
+        _writes[key.ToArray()] = null;
+    }
+
+    public void Commit()
+    {
+        ThrowIfFinished();
+        _finished = true;
+        if (_writes.Count == 0) return;
+        var groups = new SortedDictionary<byte[], (List<byte[]> Reads, List<byte[]> Writes)>(ByteComparer.Instance);
+        (List<byte[]> Reads, List<byte[]> Writes) Group(byte[] key)
+        {
+            // a single server takes everything in one MULTI/EXEC; a cluster one per tag (slot)
+            byte[] tag = _storage.IsCluster ? key[..RedisKeys.TagLength(key)] : [];
+            if (!groups.TryGetValue(tag, out var g)) groups[tag] = g = ([], []);
+            return g;
+        }
+        foreach (var key in _reads.Keys) Group(key).Reads.Add(key);
+        foreach (var key in _writes.Keys) Group(key).Writes.Add(key);
+
+        int committed = 0;
+        foreach (var (_, (reads, writes)) in groups)
+        {
+            if (writes.Count == 0) continue;
+            var tx = _storage.Database.CreateTransaction();
+            foreach (var key in reads)
+            {
+                byte[] dataKey = RedisKeys.DataKey(key);
+                tx.AddCondition(_reads[key] is { } seen ? Condition.StringEqual(dataKey, seen) : Condition.KeyNotExists(dataKey));
+            }
+            foreach (var key in writes)
+            {
+                byte[] dataKey = RedisKeys.DataKey(key);
+                byte[] indexKey = RedisKeys.IndexKeyOf(key);
+                if (_writes[key] is { } value)
+                {
+                    _ = tx.StringSetAsync(dataKey, value);
+                    _ = tx.SortedSetAddAsync(indexKey, key, 0);
+                }
+                else
+                {
+                    _ = tx.KeyDeleteAsync(dataKey);
+                    _ = tx.SortedSetRemoveAsync(indexKey, key);
+                }
+            }
+            if (!tx.Execute())
+            {
+                if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+                throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
+            }
+            committed++;
+        }
+    }
+
+    public void Rollback() => _finished = true;
+
+    public void Dispose() => _finished = true;
+
+    private void ThrowIfFinished()
+    {
+        if (_finished) throw new InvalidOperationException("the transaction has been committed or rolled back");
+    }
+}
+
+/// <summary>A live (not point-in-time) view: reads go to the server as they are made.</summary>
+internal sealed class RedisReadView(RedisSkvStorage storage) : ISkvReadView
+{
+    public bool IsPointInTime => false;
+
+    public long Count => storage.Count();
+
+    public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value) => storage.TryGet(key, out value);
+
+    public bool ContainsKey(ReadOnlySpan<byte> key) => storage.ContainsKey(key);
+
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) => storage.ScanPrefix(prefix);
+
+    public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive) => storage.ScanRange(fromInclusive, toExclusive);
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>
+/// Restore target: records are grouped by tag into MULTI/EXEC chunks (SET of each value + one ZADD of their keys),
+/// so a value never exists without its ordering-index entry; chunks are pipelined with a bounded number in flight.
+/// Not atomic as a whole: a failure leaves the chunks already executed, and a repeat of the restore overwrites them
+/// with the same values (idempotent).
+/// </summary>
+internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
+{
+    private const int ChunkRecords = 256;
+    private const int ChunkBytes = 1 << 20;
+    private const int MaxInFlight = 32;
+    private readonly Dictionary<byte[], (List<KeyValuePair<RedisKey, RedisValue>> Values, List<SortedSetEntry> Members, int Bytes)> _chunks = new(ByteComparer.Instance);
+    private readonly Queue<Task<bool>> _inFlight = new();
+    private bool _finished;
+
+    public void Clear()
+    {
+        ThrowIfFinished();
+        storage.Clear();
+    }
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        ThrowIfFinished();
+        RedisSkvStorage.ValidateKey(key);
+        byte[] tag = key[..RedisKeys.TagLength(key)].ToArray();
+        if (!_chunks.TryGetValue(tag, out var chunk)) chunk = ([], [], 0);
+        byte[] k = key.ToArray();
+        chunk.Values.Add(new(RedisKeys.DataKey(key), value.ToArray()));
+        chunk.Members.Add(new SortedSetEntry(k, 0));
+        chunk.Bytes += key.Length + value.Length;
+        _chunks[tag] = chunk;
+        if (chunk.Values.Count >= ChunkRecords || chunk.Bytes >= ChunkBytes) Send(tag);
+    }
+
+    private void Send(byte[] tag)
+    {
+        var chunk = _chunks[tag];
+        _chunks.Remove(tag);
+        var tx = storage.Database.CreateTransaction();
+        foreach (var (k, v) in chunk.Values) _ = tx.StringSetAsync(k, v);
+        _ = tx.SortedSetAddAsync(RedisKeys.IndexKey(tag), chunk.Members.ToArray());
+        _inFlight.Enqueue(tx.ExecuteAsync());
+        _sent += chunk.Values.Count;
+        while (_inFlight.Count > MaxInFlight) Wait(_inFlight.Dequeue());
+    }
+
+    private long _sent;
+
+    private void Wait(Task<bool> task)
+    {
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            _finished = true;
+            throw new SkvException($"the restore into Redis stopped ({ex.GetType().Name}: {ex.Message}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it", ex);
+        }
+    }
+
+    public void Commit()
+    {
+        ThrowIfFinished();
+        foreach (var tag in _chunks.Keys.ToList()) Send(tag);
+        while (_inFlight.TryDequeue(out var task)) Wait(task);
+        _finished = true;
+    }
+
+    public void Dispose()
+    {
+        _finished = true;
+        // let pipelined chunks finish or fail on their own; observe their exceptions
+        foreach (var task in _inFlight) _ = task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        _inFlight.Clear();
+    }
+
+    private void ThrowIfFinished()
+    {
+        if (_finished) throw new InvalidOperationException("the restore has finished");
+    }
+}

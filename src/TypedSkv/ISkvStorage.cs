@@ -1,0 +1,131 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace TypedSkv;
+
+/// <summary>
+/// Reads of an ordered byte key-value space: the part shared by a store (<see cref="ISkvStorage"/>), a
+/// point-in-time view (<see cref="ISkvReadView"/>) and a write transaction (<see cref="ISkvWriteTransaction"/>).
+/// Keys compare as unsigned bytes.
+/// </summary>
+public interface ISkvReader
+{
+    bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value);
+
+    bool ContainsKey(ReadOnlySpan<byte> key);
+}
+
+/// <summary>
+/// The storage seam under the typed accessors (<see cref="SkvCollection{T, TKey}"/>, generated databases) and the
+/// backup functions. <see cref="SkvStore"/> is the embedded implementation; <c>TypedSkv.Redis</c> provides one over
+/// Redis / Redis Cluster / Garnet. Single-key operations are atomic on every implementation; what else is atomic is
+/// the implementation's to document (docs/redis.md for Redis).
+/// </summary>
+public interface ISkvStorage : ISkvReader, IDisposable
+{
+    /// <summary>Inserts or overwrites.</summary>
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Writes only if the key is absent; returns whether it wrote.</summary>
+    bool TryInsert(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Writes only if the key exists; returns whether it wrote.</summary>
+    bool TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Removes a key; returns whether it existed.</summary>
+    bool Delete(ReadOnlySpan<byte> key);
+
+    /// <summary>Keys starting with <paramref name="prefix"/> (empty: every key), in unsigned byte order.</summary>
+    IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix);
+
+    /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) in order; null is unbounded.</summary>
+    IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive);
+
+    /// <summary>
+    /// An atomic read-modify-write transaction with read-your-writes: nothing is visible before
+    /// <see cref="ISkvWriteTransaction.Commit"/>; Dispose without Commit rolls back.
+    /// An optimistic implementation throws <see cref="SkvTransactionConflictException"/> from Commit when a key it
+    /// read changed meanwhile (nothing was written; run the transaction again).
+    /// </summary>
+    ISkvWriteTransaction BeginWrite();
+
+    /// <summary>
+    /// A view for index lookups and backups. The embedded store gives a point-in-time snapshot; a server backend
+    /// may give a live view (<see cref="ISkvReadView.IsPointInTime"/> says which).
+    /// </summary>
+    ISkvReadView OpenReadView();
+
+    /// <summary>
+    /// A writer for restores: puts stream to the storage (all-or-nothing at <see cref="ISkvRecordSink.Commit"/> on
+    /// the embedded store; pipelined and not atomic on a server backend).
+    /// </summary>
+    ISkvRecordSink BeginRestore();
+}
+
+/// <summary>A read view of a storage (see <see cref="ISkvStorage.OpenReadView"/>).</summary>
+public interface ISkvReadView : ISkvReader, IDisposable
+{
+    /// <summary>Whether later writes are invisible to the view (the embedded snapshot) or not (a live server view).</summary>
+    bool IsPointInTime { get; }
+
+    /// <summary>Number of keys in the view.</summary>
+    long Count { get; }
+
+    IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix);
+
+    IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive);
+}
+
+/// <summary>A write transaction over a storage (see <see cref="ISkvStorage.BeginWrite"/>). Reads see its own writes.</summary>
+public interface ISkvWriteTransaction : ISkvReader, IDisposable
+{
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    void Delete(ReadOnlySpan<byte> key);
+
+    /// <summary>Makes every write visible at once (see <see cref="ISkvStorage.BeginWrite"/> for conflicts).</summary>
+    void Commit();
+
+    /// <summary>Drops every write (also what Dispose without Commit does).</summary>
+    void Rollback();
+}
+
+/// <summary>The target of a restore (see <see cref="ISkvStorage.BeginRestore"/>). Dispose without Commit abandons it.</summary>
+public interface ISkvRecordSink : IDisposable
+{
+    /// <summary>Removes every key first (restore mode Replace).</summary>
+    void Clear();
+
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Finishes the restore: commits (embedded) or waits for every pipelined write (server).</summary>
+    void Commit();
+}
+
+/// <summary>Operations every <see cref="ISkvStorage"/> has through its interface members.</summary>
+public static class SkvStorageExtensions
+{
+    /// <summary>
+    /// Applies a batch in one write transaction: all or nothing on the embedded store (<see cref="SkvStore.Write"/>)
+    /// and on a single Redis server / Garnet (one MULTI/EXEC); per collection (slot) on Redis Cluster (docs/redis.md).
+    /// </summary>
+    public static void Write(this ISkvStorage storage, SkvWriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (storage is SkvStore store)
+        {
+            store.Write(batch);
+            return;
+        }
+        if (batch.IsEmpty) return;
+        using var tx = storage.BeginWrite();
+        batch.ApplyTo(tx);
+        tx.Commit();
+    }
+}
+
+/// <summary>An optimistic transaction found a key it read changed by another writer; nothing was written.</summary>
+public sealed class SkvTransactionConflictException : SkvException
+{
+    public SkvTransactionConflictException(string message) : base(message) { }
+}

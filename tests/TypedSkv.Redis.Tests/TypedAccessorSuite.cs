@@ -1,0 +1,335 @@
+using System.Text;
+using TypedSkv.Redis;
+using TypedSkv.Typed.Tests;
+
+namespace TypedSkv.Redis.Tests;
+
+/// <summary>
+/// The typed-accessor behaviour (the bodies of TypedSkv.Typed.Tests' CRUD, index, transaction and key-order tests,
+/// with the embedded-only calls replaced by their storage-seam equivalents), run against every backend: one derived
+/// class per backend.
+/// </summary>
+public abstract class TypedAccessorSuite
+{
+    /// <summary>A database over an empty storage (<paramref name="fresh"/>) or over the same storage as the last call.</summary>
+    protected abstract TestDb Open(bool fresh = true);
+
+    private static long KeyCount(TestDb db) => db.Storage.ScanPrefix(default).LongCount();
+
+    private static void RawPut(TestDb db, string key, string value) => db.Storage.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
+
+    [Fact]
+    public void Insert_update_delete_semantics()
+    {
+        using var db = Open();
+        var ann = new User(1, "Ann", "ann@x.io");
+        db.Users.Insert(ann);
+        Assert.Throws<SkvKeyExistsException>(() => db.Users.Insert(ann with { Name = "Other" }));
+        Assert.False(db.Users.TryInsert(ann with { Name = "Other" }));
+        Assert.Equal("Ann", db.Users.Get(1)!.Name);
+
+        db.Users.Update(ann with { Name = "Anna" });
+        Assert.Equal("Anna", db.Users.Get(1)!.Name);
+        Assert.Throws<SkvKeyNotFoundException>(() => db.Users.Update(new User(2, "Bob", "bob@x.io")));
+        Assert.False(db.Users.TryUpdate(new User(2, "Bob", "bob@x.io")));
+        Assert.False(db.Users.Contains(2));
+        Assert.Null(db.Users.GetByEmail("bob@x.io"));
+
+        Assert.True(db.Users.TryGet(1, out var got));
+        Assert.Equal("Anna", got.Name);
+        Assert.True(db.Users.Delete(1));
+        Assert.False(db.Users.Delete(1));
+        Assert.False(db.Users.TryGet(1, out _));
+        Assert.Equal(0, db.Users.Count());
+        Assert.Equal(0, KeyCount(db)); // no index entries left behind
+
+        db.Events.Insert(new Event(1, "a"));
+        Assert.Throws<SkvKeyExistsException>(() => db.Events.Insert(new Event(1, "b")));
+        Assert.False(db.Events.TryUpdate(new Event(2, "b")));
+        Assert.True(db.Events.TryUpdate(new Event(1, "c")));
+        Assert.Equal("c", db.Events.Get(1)!.Kind);
+        Assert.True(db.Events.Delete(1));
+        Assert.False(db.Events.Delete(1));
+    }
+
+    [Fact]
+    public void Unique_index_follows_updates_and_deletes()
+    {
+        using var db = Open();
+        db.Users.Put(new User(1, "Ann", "ann@x.io"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io"));
+        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
+
+        db.Users.Put(new User(1, "Ann", "ann@new.io"));
+        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+        Assert.Equal(1, db.Users.GetByEmail("ann@new.io")!.Id);
+
+        db.Users.Delete(1);
+        Assert.Null(db.Users.GetByEmail("ann@new.io"));
+        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
+
+        db.Users.Put(new User(3, "Cid", "ann@new.io"));
+        Assert.Equal(3, db.Users.GetByEmail("ann@new.io")!.Id);
+    }
+
+    [Fact]
+    public void Unique_index_violation_throws_and_changes_nothing()
+    {
+        using var db = Open();
+        db.Users.Put(new User(1, "Ann", "ann@x.io", "Oslo"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io", "Rome"));
+        long keys = KeyCount(db);
+
+        var ex = Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(new User(2, "Bob", "ann@x.io", "Oslo")));
+        Assert.Equal("users", ex.Collection);
+        Assert.Equal("Email", ex.Index);
+        Assert.Equal("ann@x.io", ex.Value);
+        Assert.Throws<SkvUniqueIndexException>(() => db.Users.Insert(new User(3, "Cid", "bob@x.io")));
+
+        Assert.Equal(keys, KeyCount(db));
+        Assert.Equal(new User(2, "Bob", "bob@x.io", "Rome"), db.Users.Get(2));
+        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
+        Assert.Equal([2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.False(db.Users.Contains(3));
+    }
+
+    [Fact]
+    public void Non_unique_index_finds_every_match_and_follows_changes()
+    {
+        using var db = Open();
+        db.Users.Put(new User(3, "C", "c@x", "Oslo"));
+        db.Users.Put(new User(1, "A", "a@x", "Oslo"));
+        db.Users.Put(new User(2, "B", "b@x", "Rome"));
+        db.Users.Put(new User(4, "D", "d@x", null));
+        db.Users.Put(new User(5, "E", "e@x", "Oslo\0x"));
+        db.Users.Put(new User(6, "F", "f@x", "Osl"));
+
+        Assert.Equal([1, 3], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Equal([5], db.Users.FindByCity("Oslo\0x").Select(u => u.Id));
+        Assert.Equal([6], db.Users.FindByCity("Osl").Select(u => u.Id));
+
+        db.Users.Put(new User(1, "A", "a@x", "Rome"));
+        Assert.Equal([3], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
+
+        db.Users.Delete(2);
+        Assert.Equal([1], db.Users.FindByCity("Rome").Select(u => u.Id));
+
+        db.Docs.Put(new Doc("x", "", 2));
+        db.Docs.Put(new Doc("y", "", -2));
+        db.Docs.Put(new Doc("z", "", 2));
+        Assert.Equal(["x", "z"], db.Docs.FindByVersion(2).Select(d => d.Path));
+        Assert.Equal(["y"], db.Docs.FindByVersion(-2).Select(d => d.Path));
+    }
+
+    [Fact]
+    public void Indexes_and_records_are_identical_after_reopen()
+    {
+        using (var db = Open())
+        {
+            for (int i = -5; i < 5; i++) db.Users.Put(new User(i, "n" + i, $"{i}@x", i % 2 == 0 ? "Even" : "Odd"));
+            db.Users.Put(new User(0, "zero", "zero@x", "Odd"));
+            db.Users.Delete(-5);
+        }
+        using (var db = Open(fresh: false))
+        {
+            Assert.Equal(Enumerable.Range(-4, 9), db.Users.All().Select(u => u.Id));
+            Assert.Equal("zero", db.Users.GetByEmail("zero@x")!.Name);
+            Assert.Null(db.Users.GetByEmail("0@x"));
+            Assert.Null(db.Users.GetByEmail("-5@x"));
+            Assert.Equal([-4, -2, 2, 4], db.Users.FindByCity("Even").Select(u => u.Id));
+            Assert.Equal([-3, -1, 0, 1, 3], db.Users.FindByCity("Odd").Select(u => u.Id));
+        }
+    }
+
+    [Fact]
+    public void Transactions_commit_together_or_not_at_all()
+    {
+        using var db = Open();
+        using (var tx = db.BeginWrite())
+        {
+            db.Users.Put(tx, new User(1, "Ann", "ann@x.io"));
+            db.Events.Insert(tx, new Event(1, "user-created"));
+            Assert.Equal("Ann", db.Users.Get(tx, 1)!.Name);
+            Assert.Equal(1, db.Users.GetByEmail(tx, "ann@x.io")!.Id);
+            Assert.Null(db.Users.Get(1));
+            tx.Commit();
+        }
+        Assert.NotNull(db.Users.Get(1));
+        Assert.NotNull(db.Events.Get(1));
+
+        using (var tx = db.BeginWrite())
+        {
+            db.Users.Delete(tx, 1);
+            db.Events.Update(tx, new Event(1, "changed"));
+        }
+        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
+        Assert.Equal("user-created", db.Events.Get(1)!.Kind);
+
+        using (var tx = db.BeginWrite())
+        {
+            db.Users.Put(tx, new User(2, "Bob", "bob@x.io"));
+            Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(tx, new User(3, "Cid", "bob@x.io")));
+            tx.Commit();
+        }
+        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
+        Assert.False(db.Users.Contains(3));
+    }
+
+    [Fact]
+    public void A_write_adds_index_entries_that_older_data_lacks()
+    {
+        using var db = Open();
+        RawPut(db, "users/0000000001", """{"id":1,"name":"Ann","email":"ann@x.io","city":"Oslo"}""");
+        RawPut(db, "users/0000000002", """{"id":2,"name":"Bob","email":"bob@x.io","city":"Oslo"}""");
+        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+
+        db.Users.Put(db.Users.Get(1)! with { Name = "Anna" });
+        Assert.Equal("Anna", db.Users.GetByEmail("ann@x.io")!.Name);
+        Assert.Equal([1], db.Users.FindByCity("Oslo").Select(u => u.Id));
+
+        RawPut(db, "users/0000000003", """{"id":3,"name":"Cid","email":"ann@x.io"}""");
+        Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(db.Users.Get(3)!));
+    }
+
+    [Fact]
+    public void RebuildIndexes_restores_missing_and_removes_stale_entries()
+    {
+        using var db = Open();
+        db.Users.Put(new User(1, "Ann", "ann@x.io", "Oslo"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io"));
+        foreach (var key in db.Storage.ScanPrefix(Encoding.UTF8.GetBytes(db.Users.IndexKeyPrefix)).Select(e => e.Key.ToArray()).ToList()) db.Storage.Delete(key);
+        RawPut(db, "users#email/ghost@x.io", "users/0000000009");
+        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+
+        Assert.Equal(3, db.Users.RebuildIndexes());
+        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
+        Assert.Equal([1], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Null(db.Users.GetByEmail("ghost@x.io"));
+    }
+
+    [Fact]
+    public void Int_keys_scan_in_numeric_order_negatives_first()
+    {
+        using var db = Open();
+        int[] ids = [10, -1, int.MaxValue, 0, int.MinValue, -1000, 3, 1_000_000, -2];
+        foreach (int id in ids) db.Users.Put(new User(id, "u" + id, $"u{id}@x.io"));
+
+        Assert.Equal(ids.Order(), db.Users.All().Select(u => u.Id));
+        Assert.Equal([-2, -1, 0, 3], db.Users.Range(-2, 10).Select(u => u.Id));
+        Assert.Equal(ids.Length, db.Users.Count());
+    }
+
+    [Fact]
+    public void Long_keys_scan_in_numeric_order_across_pages()
+    {
+        using var db = Open();
+        long[] seqs = [long.MaxValue, -5, 0, long.MinValue, 1L << 40, -(1L << 40), 7];
+        foreach (long seq in seqs) db.Events.Put(new Event(seq, "k"));
+        Assert.Equal(seqs.Order(), db.Events.All().Select(e => e.Seq));
+
+        // more than one ZRANGEBYLEX page
+        for (long i = 100; i < 1400; i++) db.Events.Put(new Event(i, "p"));
+        Assert.Equal(seqs.Concat(Enumerable.Range(100, 1300).Select(i => (long)i)).Order(), db.Events.All().Select(e => e.Seq));
+        Assert.Equal(Enumerable.Range(500, 600).Select(i => (long)i), db.Events.Range(500, 1100).Select(e => e.Seq));
+    }
+
+    [Fact]
+    public void Composite_keys_sort_part_by_part()
+    {
+        using var db = Open();
+        string[] orderNos = ["", "a", "a\0", "a\u0001", "a\0b", "ab", "b", "Z", "é"];
+        var lines = new List<OrderLine>();
+        foreach (int customer in new[] { 5, -3, 0 })
+            foreach (string no in orderNos)
+                foreach (int line in new[] { 2, -1, 10 })
+                    lines.Add(new OrderLine(customer, no, line, customer + line));
+        foreach (var l in lines.OrderBy(_ => Guid.NewGuid())) db.Lines.Put(l);
+
+        var expected = lines
+            .OrderBy(l => l.CustomerId)
+            .ThenBy(l => Encoding.UTF8.GetBytes(l.OrderNo), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)))
+            .ThenBy(l => l.Line)
+            .ToList();
+        Assert.Equal(expected, db.Lines.All().ToList());
+
+        Assert.Equal(expected.Where(l => l.CustomerId == 0), db.Lines.WithCustomerId(0));
+        Assert.Equal(expected.Where(l => l.CustomerId == 5 && l.OrderNo == "a"), db.Lines.WithCustomerIdAndOrderNo(5, "a"));
+        Assert.Equal(new OrderLine(-3, "a\0b", 10, 7), db.Lines.Get(-3, "a\0b", 10));
+        Assert.True(db.Lines.Contains(5, "", -1));
+        Assert.True(db.Lines.Delete(5, "", -1));
+        Assert.Null(db.Lines.Get((5, "", -1)));
+        Assert.Equal(
+            expected.Where(l => l.CustomerId == 0 && l.OrderNo is "a\0" or "a\0b"),
+            db.Lines.Range((0, "a\0", int.MinValue), (0, "a\u0001", int.MinValue)));
+    }
+
+    [Fact]
+    public void Kitchen_sink_round_trips_with_binary_blob()
+    {
+        using var db = Open();
+        var sink = new KitchenSink
+        {
+            Id = Guid.NewGuid(), Flag = true, B = 255, Sb = -8, S = -300, Us = 60000, I = -7, Ui = 7, L = long.MinValue, Ul = ulong.MaxValue,
+            F = 1.5f, D = -2.25, M = 12.345m, C = 'é', Text = "tëxt\0", When = new DateTime(2026, 11, 25, 1, 2, 3, DateTimeKind.Utc),
+            Blob = [0, 0xFF, 0xFE, 0x80, 1], Tier = Tier.Enterprise, Perms = Perm.Read | Perm.Write, Numbers = [1, 2], Tags = ["a"],
+            Counts = new() { ["x"] = 1 }, Original = "orig",
+        };
+        db.KitchenSink.Put(sink);
+        var back = db.KitchenSink.Get(sink.Id)!;
+        Assert.Equal(db.KitchenSink.ToJson(sink), db.KitchenSink.ToJson(back));
+        Assert.Equal(sink.Blob, back.Blob);
+    }
+
+    [Fact]
+    public void Binary_keys_and_values_are_byte_exact_and_ordered()
+    {
+        using var db = Open();
+        var storage = db.Storage;
+        byte[][] keys = [[(byte)'b', (byte)'/', 0xFF, 0x00], [(byte)'b', (byte)'/', 0x00], [(byte)'b', (byte)'/', 0x80, 0x7F], [(byte)'b', (byte)'/', 0xFF], [(byte)'b', (byte)'/']];
+        foreach (var k in keys) storage.Put(k, [.. k, 0x00, 0xC3, 0x28]); // value: invalid UTF-8
+        var scanned = storage.ScanPrefix("b/"u8).ToList();
+        Assert.Equal(keys.OrderBy(k => k, Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))).Select(Convert.ToHexString), scanned.Select(e => Convert.ToHexString(e.Key.Span)));
+        foreach (var e in scanned) Assert.Equal([.. e.Key.ToArray(), 0x00, 0xC3, 0x28], e.GetValue());
+        Assert.True(storage.TryGet(keys[0], out var v));
+        Assert.Equal([.. keys[0], 0x00, 0xC3, 0x28], v);
+        Assert.Equal(2, storage.ScanRange([(byte)'b', (byte)'/', 0x00], [(byte)'b', (byte)'/', 0xFF]).Count());
+    }
+}
+
+public sealed class EmbeddedTypedAccessorTests : TypedAccessorSuite, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "skv-suite-" + Guid.NewGuid().ToString("N"));
+    private int _generation;
+
+    protected override TestDb Open(bool fresh = true)
+    {
+        Directory.CreateDirectory(_dir);
+        if (fresh) _generation++;
+        return TestDb.Open(Path.Combine(_dir, $"db{_generation}.skv"), new SkvOptions { Durability = SkvDurability.None });
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+public sealed class GarnetTypedAccessorTests(GarnetFixture garnet) : TypedAccessorSuite, IClassFixture<GarnetFixture>
+{
+    protected override TestDb Open(bool fresh = true)
+    {
+        if (fresh) garnet.Storage.Clear();
+        return new TestDb(garnet.Storage);
+    }
+}
+
+[Collection("cluster")]
+public sealed class RedisClusterTypedAccessorTests(RedisClusterFixture cluster) : TypedAccessorSuite
+{
+    protected override TestDb Open(bool fresh = true)
+    {
+        if (fresh) cluster.Storage.Clear();
+        return new TestDb(cluster.Storage);
+    }
+}
