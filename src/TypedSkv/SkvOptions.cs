@@ -22,6 +22,14 @@ public sealed record SkvOptions
     /// <summary>Create the file when it does not exist (default true).</summary>
     public bool CreateIfMissing { get; init; } = true;
 
+    /// <summary>
+    /// When opening finds damage followed by valid records, cut the file at the first damaged record instead of
+    /// refusing to open (default false). Meant for recovery after a power loss in <see cref="SkvDurability.None"/> or
+    /// <see cref="SkvDurability.Flush"/> mode, where unsynced pages can reach the disk out of order: everything from the
+    /// damage on is dropped and reported in <see cref="SkvStore.Recovery"/>. Back the file up first.
+    /// </summary>
+    public bool DropDamagedTail { get; init; }
+
     /// <summary>Size of the in-process write buffer in bytes (default 256 KiB).</summary>
     public int WriteBufferSize { get; init; } = 256 * 1024;
 }

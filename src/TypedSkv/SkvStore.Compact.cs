@@ -57,6 +57,8 @@ public sealed partial class SkvStore
                 DirectorySync.SyncParentOf(FilePath);
 
                 _state = new StoreState(root, s.Count, fresh, s.Count, liveBytes);
+                // writers still waiting for a sync of the old file: their records are in the new, synced one
+                old.MarkDurable(old.AppendEnd);
                 old.Release();
                 return new SkvCompactionResult(s.Count, before, fresh.Length, started.Elapsed);
             }

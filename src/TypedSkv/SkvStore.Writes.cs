@@ -235,7 +235,18 @@ public sealed partial class SkvStore
             throw;
         }
         _state = next;
+        PinForDurability(file);
         return end;
+    }
+
+    /// <summary>
+    /// A Fsync writer waits for its sync after leaving the write lock; pin the file (under the lock, where it is
+    /// still current) so that a compaction or Dispose meanwhile cannot close it under the wait.
+    /// </summary>
+    internal void PinForDurability(DataFile file)
+    {
+        if (_options.Durability == SkvDurability.Fsync && !file.TryAcquire())
+            throw new ObjectDisposedException(nameof(SkvStore));
     }
 
     /// <summary>Applies the durability mode's in-lock part; returns the file end a Fsync caller waits for.</summary>
@@ -247,9 +258,18 @@ public sealed partial class SkvStore
         return file.AppendEnd;
     }
 
+    /// <summary>Waits for the group commit that covers <paramref name="end"/>, then lets go of the pin.</summary>
     internal void WaitDurableIfNeeded(DataFile file, long end)
     {
-        if (_options.Durability == SkvDurability.Fsync) file.WaitDurable(end, _writeLock, _activity);
+        if (_options.Durability != SkvDurability.Fsync) return;
+        try
+        {
+            file.WaitDurable(end, _writeLock, _activity);
+        }
+        finally
+        {
+            file.Release();
+        }
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)

@@ -94,7 +94,7 @@ public sealed partial class SkvStore : IDisposable
             handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             DateTimeOffset created = InitializeOrCheckHeader(path, handle);
             long length = RandomAccess.GetLength(handle);
-            var scan = LogScanner.Scan(path, handle, length);
+            var scan = LogScanner.Scan(path, handle, length, options.DropDamagedTail);
             if (scan.ValidEnd < length)
             {
                 RandomAccess.SetLength(handle, scan.ValidEnd);
@@ -272,6 +272,8 @@ public sealed partial class SkvStore : IDisposable
 
     public void Dispose()
     {
+        if (_transactionThread == Environment.CurrentManagedThreadId)
+            throw new InvalidOperationException("this thread has a transaction open on the store: commit or dispose it before disposing the store");
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _writeLock.Wait();
         try

@@ -118,6 +118,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
                 FileRecords = _start.FileRecords + _records + 1,
                 LiveBytes = _liveBytes,
             });
+            _store.PinForDurability(_file);
         }
         catch
         {

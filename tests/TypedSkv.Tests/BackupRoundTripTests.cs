@@ -257,7 +257,8 @@ public sealed class BackupLargeValueTests
         rng.NextBytes(bin);
         // multi-byte characters and escapes fall on segment boundaries somewhere in 2.5 MB
         var sb = new System.Text.StringBuilder();
-        string[] pieces = ["a", "é", "日本", "😀", "\"", "\\", "\n", "\u0001", "xyz"];
+        // (escapes rare enough that the value stays cheaper as text than as base64)
+        string[] pieces = ["a", "é", "日本", "😀", "\"", "\\", "\n", "\u0001", "xyz", "lorem ipsum dolor", "sit amet, consectetur", "adipiscing elit"];
         while (sb.Length < 1_300_000) sb.Append(pieces[rng.Next(pieces.Length)]);
         store.Put("large/binary", bin);
         store.Put("large/text", sb.ToString());
@@ -281,5 +282,35 @@ public sealed class BackupLargeValueTests
         store.Put("a", "1");
         Assert.Throws<ArgumentException>(() => store.Backup(store.FilePath));
         Assert.Equal("1", store.GetString("a"));
+    }
+}
+
+public sealed class BackupEncodingChoiceTests
+{
+    [Theory]
+    [InlineData(new byte[] { 1, 2, 3, 4 }, false)]            // the seed's own example: AQIDBA==
+    [InlineData(new byte[] { 0x61, 0x62, 0x0A, 0x63 }, true)]  // text with a newline
+    [InlineData(new byte[] { 0xC3, 0xA9 }, true)]              // é
+    [InlineData(new byte[] { 0xFF }, false)]                   // not UTF-8
+    public void Values_are_text_when_valid_UTF8_and_not_dominated_by_escapes(byte[] value, bool text)
+    {
+        Assert.Equal(text, TypedSkv.Backup.BackupWriter.IsReadableText(value));
+    }
+
+    [Fact]
+    public void A_value_of_quotes_is_written_as_base64_and_round_trips()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("quotes", new string('"', 1000));
+        store.Put("binary_data", new byte[] { 1, 2, 3, 4 });
+        string path = dir.File("b.json");
+        store.Backup(path);
+        string json = File.ReadAllText(path);
+        Assert.Contains("\"AQIDBA==\"", json);
+        using var target = dir.OpenStore("t.skv");
+        target.Restore(path, new RestoreOptions { MaxValueBytes = long.MaxValue }); // no overflow in the token limit
+        Assert.Equal(new string('"', 1000), target.GetString("quotes"));
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, target.Get("binary_data"));
     }
 }

@@ -71,7 +71,7 @@ public sealed class FsyncFailureTests : IDisposable
         Assert.Contains("fsync failed", refused.Message);
         Assert.Contains("reopen", refused.Message);
         Assert.Equal("1", store.GetString("a"));
-        Assert.Throws<IOException>(() => store.Dispose()); // the final sync fails too, and says so
+        Assert.Throws<SkvException>(() => store.Dispose()); // the final sync is refused too, and says so
         using var reopened = SkvStore.Open(path);
         Assert.Equal("1", reopened.GetString("a"));
         reopened.Put("c", "3");

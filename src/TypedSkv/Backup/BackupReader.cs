@@ -43,7 +43,7 @@ internal sealed class BackupReader : IDisposable
         FilePath = path;
         _maxValueBytes = Math.Min(maxValueBytes, RecordFormat.MaxValueLength);
         // a value's JSON string is at most 6 bytes per byte (\u00XX escapes); base64 is 4 per 3
-        _tokens = new JsonTokenSource(json, bufferSize, maxTokenBytes: maxValueBytes * 6 + 4096);
+        _tokens = new JsonTokenSource(json, bufferSize, maxTokenBytes: Math.Max(0, _maxValueBytes) * 6 + 4096);
     }
 
     public string FilePath { get; }

@@ -44,7 +44,7 @@ internal sealed class BackupWriter : IDisposable
         bool keyIsText = Utf8.IsValid(key);
         if (keyIsText) _json.WriteString(BackupFormat.KeyField, key);
         else _json.WriteBase64String(BackupFormat.KeyField, key);
-        bool valueIsText = Utf8.IsValid(value);
+        bool valueIsText = IsReadableText(value);
         if (value.Length > BackupFormat.ValueSegmentSize) WriteLargeValue(value, valueIsText);
         else if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
         else _json.WriteBase64String(BackupFormat.ValueField, value);
@@ -56,6 +56,29 @@ internal sealed class BackupWriter : IDisposable
         if (_json.BytesPending >= BackupFormat.WriterFlushThreshold) _json.Flush();
         if (_progress is not null && _records % BackupFormat.ProgressInterval == 0)
             _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> s_escaped = System.Buffers.SearchValues.Create(
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, (byte)'"', (byte)'\\']);
+
+    /// <summary>
+    /// Text when the value is valid UTF-8 and its JSON escapes would not make it bigger than base64 would (4/3):
+    /// bytes such as 01 02 03 04 are valid UTF-8 but six times larger as "\u0001...", and a value made of escapes
+    /// could grow past what a reader can take as one token. The seed's own example writes those bytes as base64.
+    /// </summary>
+    internal static bool IsReadableText(ReadOnlySpan<byte> value)
+    {
+        if (!Utf8.IsValid(value)) return false;
+        long extra = 0, budget = value.Length / 3 + 8;
+        var rest = value;
+        while (true)
+        {
+            int i = rest.IndexOfAny(s_escaped);
+            if (i < 0) return true;
+            extra += rest[i] < 0x20 ? 5 : 1;
+            if (extra > budget) return false;
+            rest = rest[(i + 1)..];
+        }
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ internal sealed class DataFile
     private readonly List<MappedRegion> _maps = [];
     private readonly object _syncGate = new();
     private bool _syncInProgress;
-    private Exception? _syncFailure;
+    private SkvException? _failure; // set once the file can no longer promise durability; refuses writes
 
     public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable)
     {
@@ -189,8 +189,7 @@ internal sealed class DataFile
     /// <summary>Appends one record; returns its offset. Caller holds the store's write lock.</summary>
     public long Append(RecordKind kind, RecordFlags flags, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        if (Volatile.Read(ref _syncFailure) is { } failure)
-            throw new SkvException($"{Path}: an earlier fsync failed ({failure.Message}); durability can no longer be guaranteed, so the store takes no more writes: reopen it", failure);
+        ThrowIfFailed();
         long offset = _appendEnd;
         int size = checked((int)RecordFormat.RecordSize(key.Length, value.Length));
         if (size > _buffer.Length - _bufferLength) FlushBuffer();
@@ -206,8 +205,7 @@ internal sealed class DataFile
         try
         {
             RecordFormat.Write(rec.AsSpan(0, size), offset, kind, flags, key, value);
-            BeforeWrite?.Invoke(offset, size);
-            RandomAccess.Write(_handle, rec.AsSpan(0, size), offset);
+            WriteToFile(rec.AsSpan(0, size), offset);
         }
         finally
         {
@@ -215,6 +213,7 @@ internal sealed class DataFile
         }
         Volatile.Write(ref _appendEnd, offset + size);
         Volatile.Write(ref _flushedEnd, offset + size);
+        Interlocked.MemoryBarrier();
         Remap();
         return offset;
     }
@@ -230,12 +229,59 @@ internal sealed class DataFile
     public void FlushBuffer()
     {
         if (_bufferLength == 0) return;
-        BeforeWrite?.Invoke(_flushedEnd, _bufferLength);
-        RandomAccess.Write(_handle, _buffer.AsSpan(0, _bufferLength), _flushedEnd);
-        // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read
+        WriteToFile(_buffer.AsSpan(0, _bufferLength), _flushedEnd);
+        // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read;
+        // the full fence keeps the next appends' stores into the buffer behind it on weakly ordered CPUs too
         Volatile.Write(ref _flushedEnd, _appendEnd);
+        Interlocked.MemoryBarrier();
         _bufferLength = 0;
         Remap();
+    }
+
+    /// <summary>
+    /// Writes at the end of the file. When the OS refuses part way (disk full), whatever part did land is cut off
+    /// again, so the file never holds stray records past its logical end that a later open would take for damage.
+    /// </summary>
+    private void WriteToFile(ReadOnlySpan<byte> data, long offset)
+    {
+        try
+        {
+            BeforeWrite?.Invoke(offset, data.Length);
+            RandomAccess.Write(_handle, data, offset);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            try
+            {
+                RandomAccess.SetLength(_handle, offset);
+            }
+            catch (Exception cut) when (cut is IOException or UnauthorizedAccessException)
+            {
+                Fail($"a failed write could not be cut off the end of the file ({cut.Message})", ex);
+            }
+            throw;
+        }
+    }
+
+    private void Fail(string what, Exception cause) =>
+        Interlocked.CompareExchange(ref _failure, new SkvException($"{Path}: {what}; the store takes no more writes: reopen it", cause), null);
+
+    private void ThrowIfFailed()
+    {
+        if (Volatile.Read(ref _failure) is { } failure) throw failure;
+    }
+
+    /// <summary>
+    /// Everything up to <paramref name="end"/> is durable by other means (a compaction copied it into a new file and
+    /// synced that): wake whoever waits for a sync of this file.
+    /// </summary>
+    public void MarkDurable(long end)
+    {
+        lock (_syncGate)
+        {
+            if (end > _durableEnd) Volatile.Write(ref _durableEnd, end);
+            Monitor.PulseAll(_syncGate);
+        }
     }
 
     /// <summary>
@@ -251,6 +297,8 @@ internal sealed class DataFile
             while (true)
             {
                 if (_durableEnd >= end) return;
+                // after a failed fsync a retry may "succeed" for pages the OS already dropped: acknowledge nothing
+                ThrowIfFailed();
                 if (!_syncInProgress)
                 {
                     _syncInProgress = true;
@@ -296,6 +344,7 @@ internal sealed class DataFile
     {
         lock (_syncGate)
         {
+            ThrowIfFailed();
             FlushBuffer();
             Fsync();
             Volatile.Write(ref _durableEnd, _appendEnd);
@@ -315,7 +364,7 @@ internal sealed class DataFile
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Volatile.Write(ref _syncFailure, ex);
+            Fail($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
             throw;
         }
     }
@@ -329,11 +378,25 @@ internal sealed class DataFile
         }
         else
         {
+            // cut the file first: if that fails, nothing here has changed, and the file is poisoned rather than left
+            // with records the bookkeeping no longer knows about
+            try
+            {
+                RandomAccess.SetLength(_handle, offset);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Fail($"rolling back could not cut the file back to {offset} bytes ({ex.Message})", ex);
+                throw;
+            }
             _bufferLength = 0;
-            RandomAccess.SetLength(_handle, offset);
             Volatile.Write(ref _flushedEnd, offset);
+            Interlocked.MemoryBarrier();
         }
         Volatile.Write(ref _appendEnd, offset);
-        if (_durableEnd > offset) Volatile.Write(ref _durableEnd, offset);
+        lock (_syncGate)
+        {
+            if (_durableEnd > offset) Volatile.Write(ref _durableEnd, offset);
+        }
     }
 }

@@ -35,10 +35,10 @@ internal sealed class LogScanner
         _reader = new WindowReader(handle, length);
     }
 
-    public static ScanResult Scan(string path, SafeFileHandle handle, long length) =>
-        new LogScanner(path, handle, length).Run();
+    public static ScanResult Scan(string path, SafeFileHandle handle, long length, bool dropDamagedTail = false) =>
+        new LogScanner(path, handle, length).Run(dropDamagedTail);
 
-    private ScanResult Run()
+    private ScanResult Run(bool dropDamagedTail)
     {
         var owner = new object();
         KeyIndex.Node root = KeyIndex.Empty;
@@ -80,8 +80,9 @@ internal sealed class LogScanner
         if (pos < _length)
         {
             long next = FindValidRecordAfter(pos);
-            if (next >= 0)
-                throw new SkvCorruptionException(_path, pos, $"{badReason}; a valid record follows at offset {next}, so this is damage, not a torn write");
+            if (next >= 0 && !dropDamagedTail)
+                throw new SkvCorruptionException(_path, pos, $"{badReason}; a valid record follows at offset {next}, so this is damage, not a torn write (SkvOptions.DropDamagedTail cuts the file here)");
+            if (next >= 0) badReason = $"{badReason} at offset {pos}; the valid records after it were dropped (DropDamagedTail)";
         }
         int discarded = 0;
         if (batch is not null)
