@@ -50,13 +50,15 @@ internal sealed class LogScanner
 
         while (pos < _length)
         {
-            if (!TryReadRecord(pos, out var h, out byte[] key, out int commitCount, out badReason)) break;
+            if (!TryReadRecord(pos, out var h, out int commitCount, out badReason)) break;
+            // the key is read from the window only now: the index copies it, only a pending batch keeps its own copy
+            var key = _reader.Read(pos + RecordFormat.HeaderSize, h.KeyLength);
             fileRecords++;
             var entry = new IndexEntry(pos, h.ValueLength);
             if ((h.Flags & RecordFlags.InBatch) != 0)
             {
                 if (batch is null) { batch = []; batchStart = pos; }
-                batch.Add((h.Kind, key, entry));
+                batch.Add((h.Kind, key.ToArray(), entry));
             }
             else if (h.Kind == RecordKind.Commit)
             {
@@ -98,7 +100,7 @@ internal sealed class LogScanner
             validEnd < _length ? badReason : null);
     }
 
-    private static void Apply(RecordKind kind, byte[] key, IndexEntry entry, ref KeyIndex.Node root, ref long count,
+    private static void Apply(RecordKind kind, ReadOnlySpan<byte> key, IndexEntry entry, ref KeyIndex.Node root, ref long count,
         ref long liveBytes, object owner)
     {
         switch (kind)
@@ -125,9 +127,8 @@ internal sealed class LogScanner
         }
     }
 
-    private bool TryReadRecord(long pos, out RecordFormat.Header h, out byte[] key, out int commitCount, out string? problem)
+    private bool TryReadRecord(long pos, out RecordFormat.Header h, out int commitCount, out string? problem)
     {
-        key = [];
         commitCount = 0;
         h = default;
         if (_length - pos < RecordFormat.HeaderSize)
@@ -151,7 +152,6 @@ internal sealed class LogScanner
             problem = "record checksum mismatch";
             return false;
         }
-        key = _reader.Read(pos + RecordFormat.HeaderSize, h.KeyLength).ToArray();
         if (h.Kind == RecordKind.Commit)
             commitCount = BinaryPrimitives.ReadInt32LittleEndian(_reader.Read(pos + RecordFormat.HeaderSize, 4));
         problem = null;
