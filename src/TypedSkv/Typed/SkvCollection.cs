@@ -242,39 +242,11 @@ public abstract class SkvCollection<T, TKey> where T : class
                 return (written, written);
             });
         }
-        if (_embedded is not { } store) return WriteToStorage(value, mode, throwOnConflict);
-
-        var key = BuildKey(GetKey(value));
-        var writer = SkvJson.RentWriter(out var buffer);
-        try
-        {
-            Serialize(writer, value);
-            writer.Flush();
-            switch (mode)
-            {
-                case Mode.Upsert:
-                    store.Put(key.Span, buffer.WrittenSpan);
-                    return true;
-                case Mode.Insert when throwOnConflict:
-                    store.Insert(key.Span, buffer.WrittenSpan);
-                    return true;
-                case Mode.Insert:
-                    return store.TryInsert(key.Span, buffer.WrittenSpan);
-                case Mode.Update when throwOnConflict:
-                    store.Update(key.Span, buffer.WrittenSpan);
-                    return true;
-                default:
-                    return store.TryUpdate(key.Span, buffer.WrittenSpan);
-            }
-        }
-        finally
-        {
-            SkvJson.ReturnWriter(writer, buffer);
-        }
+        return WriteSingle(value, mode, throwOnConflict);
     }
 
-    /// <summary>The non-embedded path of a write without indexes: one storage call.</summary>
-    private bool WriteToStorage(T value, Mode mode, bool throwOnConflict)
+    /// <summary>A write without indexes: one storage call (a direct, non-interface call for the embedded store).</summary>
+    private bool WriteSingle(T value, Mode mode, bool throwOnConflict)
     {
         var key = BuildKey(GetKey(value));
         var writer = SkvJson.RentWriter(out var buffer);
@@ -282,17 +254,20 @@ public abstract class SkvCollection<T, TKey> where T : class
         {
             Serialize(writer, value);
             writer.Flush();
+            ReadOnlySpan<byte> k = key.Span, json = buffer.WrittenSpan;
+            var store = _embedded;
             switch (mode)
             {
                 case Mode.Upsert:
-                    Storage.Put(key.Span, buffer.WrittenSpan);
+                    if (store is not null) store.Put(k, json);
+                    else Storage.Put(k, json);
                     return true;
                 case Mode.Insert:
-                    if (Storage.TryInsert(key.Span, buffer.WrittenSpan)) return true;
-                    return throwOnConflict ? throw new SkvKeyExistsException(key.Span) : false;
+                    if (store is not null ? store.TryInsert(k, json) : Storage.TryInsert(k, json)) return true;
+                    return throwOnConflict ? throw new SkvKeyExistsException(k) : false;
                 default:
-                    if (Storage.TryUpdate(key.Span, buffer.WrittenSpan)) return true;
-                    return throwOnConflict ? throw new SkvKeyNotFoundException(key.Span) : false;
+                    if (store is not null ? store.TryUpdate(k, json) : Storage.TryUpdate(k, json)) return true;
+                    return throwOnConflict ? throw new SkvKeyNotFoundException(k) : false;
             }
         }
         finally
