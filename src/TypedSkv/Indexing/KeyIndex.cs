@@ -32,6 +32,15 @@ internal static class KeyIndex
         internal int[] KeyStart = null!;
         internal IndexEntry[] Values = null!;
 
+        /// <summary>Bytes every key of the leaf shares (the common prefix of its first and last key).</summary>
+        internal int Skip;
+
+        /// <summary>
+        /// Per key, the 4 bytes after <see cref="Skip"/> (big-endian, zero-padded): a binary search compares these
+        /// from one small array and touches a key itself only on a tie.
+        /// </summary>
+        internal uint[] Hints = null!;
+
         internal int DataLength => KeyStart[Count];
         internal ReadOnlySpan<byte> KeyAt(int i) => KeyData.AsSpan(KeyStart[i], KeyStart[i + 1] - KeyStart[i]);
         internal ReadOnlyMemory<byte> KeyMemoryAt(int i) => KeyData.AsMemory(KeyStart[i], KeyStart[i + 1] - KeyStart[i]);
@@ -47,7 +56,36 @@ internal static class KeyIndex
     public static Node Empty { get; } = NewLeaf(owner: null);
 
     private static Leaf NewLeaf(object? owner, int dataCapacity = 0) =>
-        new() { Owner = owner, KeyData = new byte[dataCapacity], KeyStart = new int[LeafCapacity + 1], Values = new IndexEntry[LeafCapacity] };
+        new() { Owner = owner, KeyData = new byte[dataCapacity], KeyStart = new int[LeafCapacity + 1], Values = new IndexEntry[LeafCapacity], Hints = new uint[LeafCapacity] };
+
+    private static uint Hint(ReadOnlySpan<byte> key, int skip)
+    {
+        if (key.Length >= skip + 4) return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(key[skip..]);
+        uint h = 0;
+        for (int i = 0; i < 4; i++) h = (h << 8) | (skip + i < key.Length ? key[skip + i] : 0u);
+        return h;
+    }
+
+    /// <summary>Re-derives Skip and, when it changed, every hint; else sets only the hint at <paramref name="pos"/> (-1: none).</summary>
+    private static void UpdateHints(Leaf leaf, int pos)
+    {
+        int skip = leaf.Count >= 2 ? leaf.KeyAt(0).CommonPrefixLength(leaf.KeyAt(leaf.Count - 1)) : 0;
+        if (skip != leaf.Skip)
+        {
+            leaf.Skip = skip;
+            for (int i = 0; i < leaf.Count; i++) leaf.Hints[i] = Hint(leaf.KeyAt(i), skip);
+        }
+        else if (pos >= 0)
+        {
+            leaf.Hints[pos] = Hint(leaf.KeyAt(pos), skip);
+        }
+    }
+
+    private static void RecomputeHints(Leaf leaf)
+    {
+        leaf.Skip = leaf.Count >= 2 ? leaf.KeyAt(0).CommonPrefixLength(leaf.KeyAt(leaf.Count - 1)) : 0;
+        for (int i = 0; i < leaf.Count; i++) leaf.Hints[i] = Hint(leaf.KeyAt(i), leaf.Skip);
+    }
 
     private static Branch NewBranch(object? owner) =>
         new() { Owner = owner, Keys = new byte[BranchCapacity][], Children = new Node[BranchCapacity] };
@@ -57,17 +95,30 @@ internal static class KeyIndex
     /// <summary>Index of the first key &gt;= <paramref name="key"/> in a leaf; sets found when equal.</summary>
     private static int LowerBound(Leaf leaf, ReadOnlySpan<byte> key, out bool found)
     {
-        int lo = 0, hi = leaf.Count - 1;
+        found = false;
+        int n = leaf.Count;
+        if (n == 0) return 0;
+        int skip = leaf.Skip;
+        if (skip > 0)
+        {
+            // outside the shared prefix the answer is one end of the leaf
+            int p = Compare(key.Length >= skip ? key[..skip] : key, leaf.KeyAt(0)[..skip]);
+            if (p < 0) return 0;
+            if (p > 0) return n;
+        }
+        uint q = Hint(key, skip);
+        uint[] hints = leaf.Hints;
         byte[] data = leaf.KeyData;
         int[] start = leaf.KeyStart;
+        int lo = 0, hi = n - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            int c = Compare(data.AsSpan(start[mid], start[mid + 1] - start[mid]), key);
+            uint h = hints[mid];
+            int c = h < q ? -1 : h > q ? 1 : Compare(data.AsSpan(start[mid], start[mid + 1] - start[mid]), key);
             if (c == 0) { found = true; return mid; }
             if (c < 0) lo = mid + 1; else hi = mid - 1;
         }
-        found = false;
         return lo;
     }
 
@@ -130,6 +181,8 @@ internal static class KeyIndex
         Array.Copy(leaf.KeyData, copy.KeyData, used);
         Array.Copy(leaf.KeyStart, copy.KeyStart, leaf.Count + 1);
         Array.Copy(leaf.Values, copy.Values, leaf.Count);
+        Array.Copy(leaf.Hints, copy.Hints, leaf.Count);
+        copy.Skip = leaf.Skip;
         return copy;
     }
 
@@ -141,7 +194,9 @@ internal static class KeyIndex
         for (int i = w.Count; i >= pos; i--) w.KeyStart[i + 1] = w.KeyStart[i] + len;
         w.KeyStart[pos] = at;
         InsertAt(w.Values, w.Count, pos, entry);
+        InsertAt(w.Hints, w.Count, pos, 0u);
         w.Count++;
+        UpdateHints(w, pos);
     }
 
     private static void RemoveKey(Leaf w, int pos)
@@ -150,7 +205,9 @@ internal static class KeyIndex
         Array.Copy(w.KeyData, at + len, w.KeyData, at, end - at - len);
         for (int i = pos + 1; i < w.Count; i++) w.KeyStart[i] = w.KeyStart[i + 1] - len;
         RemoveAt(w.Values, w.Count, pos);
+        RemoveAt(w.Hints, w.Count, pos);
         w.Count--;
+        UpdateHints(w, -1);
     }
 
     /// <summary>A new leaf holding entries [from, to) of <paramref name="src"/>, with room for one more key.</summary>
@@ -162,6 +219,7 @@ internal static class KeyIndex
         for (int i = from; i <= to; i++) leaf.KeyStart[i - from] = src.KeyStart[i] - a;
         Array.Copy(src.Values, from, leaf.Values, 0, to - from);
         leaf.Count = to - from;
+        RecomputeHints(leaf);
         return leaf;
     }
 
@@ -334,6 +392,7 @@ internal static class KeyIndex
             }
             leaf.KeyStart[keys.Count] = at;
             leaf.Count = keys.Count;
+            RecomputeHints(leaf);
             level.Add((leaf, leaf.KeyAt(0).ToArray()));
             keys.Clear();
             values.Clear();
