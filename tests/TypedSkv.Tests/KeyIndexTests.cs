@@ -152,4 +152,49 @@ public sealed class KeyIndexTests
         var keys = KeyIndex.Range(edited, null, null).Select(x => Convert.ToHexString(x.Key.Span)).ToList();
         Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), keys);
     }
+
+    [Fact]
+    public void Keys_that_differ_only_in_trailing_zero_bytes_and_shared_prefixes_stay_ordered_and_found()
+    {
+        // zero bytes are where a key's 4-byte search hint is padded: "P", "P\0", "P\0\0" all hint alike
+        var rnd = new Random(21);
+        var model = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        KeyIndex.Node root = KeyIndex.Empty;
+        byte[] alphabet = [0x00, 0x01, 0x7F, 0xFF];
+        for (int i = 0; i < 40_000; i++)
+        {
+            int prefix = rnd.Next(3) switch { 0 => 0, 1 => 6, _ => 11 };
+            var key = new byte[prefix + rnd.Next(1, 7)];
+            for (int j = 0; j < prefix; j++) key[j] = (byte)'p';
+            for (int j = prefix; j < key.Length; j++) key[j] = alphabet[rnd.Next(alphabet.Length)];
+            string k = Convert.ToHexString(key);
+            if (rnd.Next(5) > 0)
+            {
+                root = KeyIndex.Set(root, key, new IndexEntry(i, 0), new object(), out var prev);
+                Assert.Equal(model.ContainsKey(k), prev is not null);
+                model[k] = i;
+            }
+            else
+            {
+                root = KeyIndex.Remove(root, key, new object(), out var removed);
+                Assert.Equal(model.Remove(k), removed is not null);
+            }
+        }
+        Assert.Equal(model.Keys.ToList(), KeyIndex.Range(root, null, null).Select(x => Convert.ToHexString(x.Key.Span)).ToList());
+        foreach (var (k, v) in model)
+        {
+            Assert.True(KeyIndex.TryFind(root, Convert.FromHexString(k), out var e), k);
+            Assert.Equal(v, e.Offset);
+        }
+        var rebuilt = KeyIndex.Build(KeyIndex.Range(root, null, null));
+        foreach (var (k, _) in model) Assert.True(KeyIndex.TryFind(rebuilt, Convert.FromHexString(k), out _));
+        // absent keys right next to present ones: shorter, longer by a zero byte, below the shared prefix
+        foreach (var k in model.Keys.Take(500))
+        {
+            byte[] b = Convert.FromHexString(k);
+            byte[] longer = [.. b, 0x00];
+            Assert.Equal(model.ContainsKey(Convert.ToHexString(longer)), KeyIndex.TryFind(root, longer, out _));
+            if (b.Length > 1) Assert.Equal(model.ContainsKey(Convert.ToHexString(b[..^1])), KeyIndex.TryFind(root, b[..^1], out _));
+        }
+    }
 }
