@@ -306,52 +306,56 @@ public abstract class SkvCollection<T, TKey> where T : class
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(value);
         byte[] key = EncodeKey(GetKey(value));
-        bool exists = transaction.TryGet(key, out var oldJson);
-        if (mode == Mode.Insert && exists)
-        {
-            return throwOnConflict ? throw new SkvKeyExistsException(key) : false;
-        }
-        if (mode == Mode.Update && !exists)
-        {
-            return throwOnConflict ? throw new SkvKeyNotFoundException(key) : false;
-        }
-
-        if (HasIndexes)
-        {
-            var suffix = key.AsSpan(_prefix.Length);
-            var newEntries = new List<SkvIndexEntry>();
-            AddIndexEntries(value, suffix, newEntries);
-            var oldEntries = new List<SkvIndexEntry>();
-            if (oldJson is not null) AddIndexEntries(FromJson(oldJson), suffix, oldEntries);
-
-            // Check every new entry before writing anything, so a unique violation leaves the transaction as it
-            // was. An entry is written unless it is already there: the old record's entries may be missing (an
-            // index added after the data was written, or a restore of the records only).
-            var missing = new List<SkvIndexEntry>(newEntries.Count);
-            foreach (var entry in newEntries)
-            {
-                if (!transaction.TryGet(entry.Key, out var owner))
-                {
-                    missing.Add(entry);
-                }
-                else if (!owner.AsSpan().SequenceEqual(key))
-                {
-                    if (entry.Unique) throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
-                    missing.Add(entry);
-                }
-            }
-            foreach (var entry in oldEntries)
-            {
-                if (!ContainsKey(newEntries, entry.Key)) transaction.Delete(entry.Key);
-            }
-            foreach (var entry in missing) transaction.Put(entry.Key, key);
-        }
-
+        SkvStore.ValidateKey(key);
+        // serialize before touching the transaction: a record that fails to serialize (a throwing getter) must not
+        // leave index changes behind in a transaction the caller goes on to commit
         var writer = SkvJson.RentWriter(out var buffer);
         try
         {
             Serialize(writer, value);
             writer.Flush();
+
+            bool exists = transaction.TryGet(key, out var oldJson);
+            if (mode == Mode.Insert && exists)
+            {
+                return throwOnConflict ? throw new SkvKeyExistsException(key) : false;
+            }
+            if (mode == Mode.Update && !exists)
+            {
+                return throwOnConflict ? throw new SkvKeyNotFoundException(key) : false;
+            }
+
+            if (HasIndexes)
+            {
+                var suffix = key.AsSpan(_prefix.Length);
+                var newEntries = new List<SkvIndexEntry>();
+                AddIndexEntries(value, suffix, newEntries);
+
+                // Check every new entry before writing anything, so a unique violation leaves the transaction as it
+                // was. An entry is written unless it is already there: the old record's entries may be missing (an
+                // index added after the data was written, or a restore of the records only).
+                var missing = new List<SkvIndexEntry>(newEntries.Count);
+                foreach (var entry in newEntries)
+                {
+                    if (!transaction.TryGet(entry.Key, out var owner))
+                    {
+                        missing.Add(entry);
+                    }
+                    else if (!owner.AsSpan().SequenceEqual(key))
+                    {
+                        if (entry.Unique) throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
+                        missing.Add(entry);
+                    }
+                }
+                if (oldJson is not null)
+                {
+                    foreach (var oldEntry in OldEntryKeys(transaction, key, oldJson))
+                    {
+                        if (!ContainsKey(newEntries, oldEntry)) DeleteIfOwned(transaction, oldEntry, key);
+                    }
+                }
+                foreach (var entry in missing) transaction.Put(entry.Key, key);
+            }
             transaction.Put(key, buffer.WrittenSpan);
         }
         finally
@@ -366,15 +370,47 @@ public abstract class SkvCollection<T, TKey> where T : class
         if (!transaction.TryGet(key, out var oldJson)) return false;
         if (HasIndexes)
         {
-            var entries = new List<SkvIndexEntry>();
-            AddIndexEntries(FromJson(oldJson), key.AsSpan(_prefix.Length), entries);
-            foreach (var entry in entries) transaction.Delete(entry.Key);
+            foreach (var entryKey in OldEntryKeys(transaction, key, oldJson)) DeleteIfOwned(transaction, entryKey, key);
         }
         transaction.Delete(key);
         return true;
     }
 
-    private static bool ContainsKey(List<SkvIndexEntry> entries, byte[] key)
+    /// <summary>
+    /// The index entries a stored record has. Derived from its JSON; when this model cannot read that JSON any more
+    /// (a renamed enum member, a changed property type), found by scanning the collection's index entries for ones
+    /// that point at the record, so that an old record can still be overwritten or deleted.
+    /// </summary>
+    private List<byte[]> OldEntryKeys(ISkvWriteTransaction transaction, byte[] key, byte[] oldJson)
+    {
+        var keys = new List<byte[]>();
+        T old;
+        try
+        {
+            old = FromJson(oldJson);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException)
+        {
+            foreach (var entry in Storage.ScanPrefix(_indexPrefix))
+            {
+                if (entry.ValueLength == key.Length && entry.GetValue().AsSpan().SequenceEqual(key)) keys.Add(entry.Key.ToArray());
+            }
+            return keys;
+        }
+        var entries = new List<SkvIndexEntry>();
+        AddIndexEntries(old, key.AsSpan(_prefix.Length), entries);
+        foreach (var entry in entries) keys.Add(entry.Key);
+        return keys;
+    }
+
+    // An entry derived from the old record may belong to another record (written before the index existed, or
+    // restored without its entries): only the record's own entry goes.
+    private static void DeleteIfOwned(ISkvWriteTransaction transaction, byte[] entryKey, byte[] recordKey)
+    {
+        if (transaction.TryGet(entryKey, out var owner) && owner.AsSpan().SequenceEqual(recordKey)) transaction.Delete(entryKey);
+    }
+
+    private static bool ContainsKey(List<SkvIndexEntry> entries, ReadOnlySpan<byte> key)
     {
         foreach (var entry in entries)
         {
