@@ -78,8 +78,13 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => Database.KeyExists(RedisKeys.DataKey(key));
 
-    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) =>
-        ScanRange(prefix.IsEmpty ? null : prefix.ToArray(), prefix.IsEmpty ? null : RedisKeys.PrefixEnd(prefix));
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
+    {
+        // a prefix that holds a separator ("users/") names one tag: read that collection's sorted set alone
+        if (RedisKeys.PrefixFixesTag(prefix))
+            return ScanTag(RedisKeys.IndexKeyOf(prefix), prefix.ToArray(), RedisKeys.PrefixEnd(prefix));
+        return ScanRange(prefix.IsEmpty ? null : prefix.ToArray(), prefix.IsEmpty ? null : RedisKeys.PrefixEnd(prefix));
+    }
 
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
     {
@@ -125,7 +130,9 @@ public sealed class RedisSkvStorage : ISkvStorage
         {
             foreach (var key in server.Keys(Database.Database, pattern: "{*}", pageSize: 1000))
             {
-                if (RedisKeys.TryParseIndexKey((byte[])key!, out var tag)) tags.Add(tag.ToArray());
+                // only sorted sets are ordering indexes: an application's own "{name}" string is not ours
+                if (RedisKeys.TryParseIndexKey((byte[])key!, out var tag) && Database.KeyType(key) == RedisType.SortedSet)
+                    tags.Add(tag.ToArray());
             }
         }
         return tags;
@@ -215,26 +222,27 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public ISkvRecordSink BeginRestore() => new RedisRecordSink(this);
 
-    /// <summary>Removes every TypedSkv key (data keys and ordering indexes) from every primary; other keys stay.</summary>
+    /// <summary>
+    /// Removes every TypedSkv record and ordering index from every primary; returns the records removed. Only keys a
+    /// collection's sorted set lists are removed, so an application's own keys in the same database stay, whatever
+    /// their names.
+    /// </summary>
     public long Clear()
     {
         long removed = 0;
-        foreach (var server in Primaries())
+        foreach (var tag in Tags())
         {
-            var batch = new List<Task>();
-            foreach (var key in server.Keys(Database.Database, pattern: "{*", pageSize: 1000))
+            RedisKey index = RedisKeys.IndexKey(tag);
+            while (true)
             {
-                byte[] raw = (byte[])key!;
-                if (!RedisKeys.TryParseIndexKey(raw, out _) && !RedisKeys.TryParseDataKey(raw, out _)) continue;
-                batch.Add(Database.KeyDeleteAsync(key, CommandFlags.DemandMaster));
-                removed++;
-                if (batch.Count >= 1000)
-                {
-                    Task.WaitAll(batch);
-                    batch.Clear();
-                }
+                var members = Database.SortedSetRangeByRank(index, 0, 999, flags: CommandFlags.DemandMaster);
+                if (members.Length == 0) break;
+                var dataKeys = members.Select(m => (RedisKey)RedisKeys.DataKey((byte[])m!)).ToArray();
+                Database.KeyDelete(dataKeys, CommandFlags.DemandMaster); // one tag, one slot
+                Database.SortedSetRemove(index, members, CommandFlags.DemandMaster);
+                removed += members.Length;
             }
-            Task.WaitAll(batch);
+            Database.KeyDelete(index, CommandFlags.DemandMaster);
         }
         return removed;
     }

@@ -144,4 +144,32 @@ public sealed class ClusterStorageTests(RedisClusterFixture cluster)
         Assert.NotNull(db.Users.GetByEmail("bob@x.io"));
         Assert.NotNull(db.Events.Get(1));
     }
+
+    [Fact]
+    public void An_applications_own_hash_tagged_keys_do_not_break_scans_counts_or_backups()
+    {
+        var storage = cluster.Storage;
+        storage.Clear();
+        var db = new TestDb(storage);
+        db.Users.Put(new User(1, "Ann", "ann@x.io", "Oslo"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io"));
+        storage.Database.StringSet("{session}", "the application's own string");
+        try
+        {
+            Assert.Equal(2, db.Users.Count());
+            Assert.Equal([1, 2], db.Users.All().Select(u => u.Id));
+            Assert.Equal(2, storage.ScanPrefix(default).Count(e => e.KeyString.StartsWith("users/", StringComparison.Ordinal)));
+            Assert.Equal("the application's own string", (string?)storage.Database.StringGet("{session}"));
+            storage.Database.StringSet("{cache}cache", "looks like a store key, is not one");
+            storage.Clear(); // what restore --mode replace does
+            Assert.Equal(0, db.Users.Count());
+            Assert.Equal("the application's own string", (string?)storage.Database.StringGet("{session}"));
+            Assert.Equal("looks like a store key, is not one", (string?)storage.Database.StringGet("{cache}cache"));
+        }
+        finally
+        {
+            storage.Database.KeyDelete("{session}");
+            storage.Database.KeyDelete("{cache}cache");
+        }
+    }
 }

@@ -14,6 +14,8 @@ public static class ErrorMapping
         // another writer holds the store: retry later or use a read-only command
         // a Redis server is unreachable, went away or timed out: an I/O error
         RedisConnectionException or RedisTimeoutException or RedisException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
+        // a command the server refused (e.g. keys of one operation in different cluster slots)
+        RedisCommandException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
         SkvLockedException => (ExitCode.UsageOrIoError, ex.Message),
         SkvKeyNotFoundException => (ExitCode.UsageOrIoError, ex.Message),
         SkvException => (ExitCode.UsageOrIoError, ex.Message),
