@@ -97,6 +97,12 @@ namespace TypedSkv.Generators
             "Key property '{0}' is not stored ({1}), so a record read back would lose its key; store it or compute it from stored properties",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor PropertyNotStored = new DiagnosticDescriptor(
+            "SKV017",
+            "Property is not stored",
+            "Property '{0}' of '{1}' is not stored: its setter is not accessible and no constructor parameter matches it, so its value is lost when a record is read back; make the setter public or init, add it to the constructor, or mark it [SkvIgnore]",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
         public static readonly DiagnosticDescriptor GenericDatabase = new DiagnosticDescriptor(
             "SKV014",
             "Database class cannot be generic",

@@ -105,7 +105,19 @@ namespace TypedSkv.Generators
             }
 
             private static string KeyType(CollectionSpec c) =>
-                c.Keys.Count == 1 ? c.Keys[0].Type : "(" + string.Join(", ", c.Keys.Select(k => k.Type + " " + k.Member)) + ")";
+                c.Keys.Count == 1 ? c.Keys[0].Type
+                : NamedKeyTuple(c) ? "(" + string.Join(", ", c.Keys.Select(k => k.Type + " " + Id(k.Member))) + ")"
+                : "(" + string.Join(", ", c.Keys.Select(k => k.Type)) + ")";
+
+            /// <summary>Composite keys are named tuples unless a key's name is one a tuple element cannot have.</summary>
+            private static bool NamedKeyTuple(CollectionSpec c) => c.Keys.Select((k, i) => !IsReservedTupleName(k.Member, i)).All(ok => ok);
+
+            private static bool IsReservedTupleName(string name, int position) =>
+                name is "Rest" or "ToString" or "GetHashCode" or "Equals" or "GetType" or "CompareTo" or "Deconstruct" or "ToTuple"
+                || (name.StartsWith("Item", System.StringComparison.Ordinal) && int.TryParse(name.Substring(4), out int n) && n != position + 1);
+
+            /// <summary>How generated code reads key part <paramref name="i"/> of a composite key value.</summary>
+            private static string KeyPart(CollectionSpec c, int i) => NamedKeyTuple(c) ? Id(c.Keys[i].Member) : "Item" + (i + 1);
 
             private static string Append(KeyKind kind, string expression, bool last) => kind switch
             {
@@ -145,7 +157,7 @@ namespace TypedSkv.Generators
                     w.OpenBlock($"protected override void AppendKey({KeyBuilder} builder, {key} key)");
                     for (int i = 0; i < c.Keys.Count; i++)
                     {
-                        w.WriteLine($"builder.{Append(c.Keys[i].Kind, "key." + Id(c.Keys[i].Member), last: i == c.Keys.Count - 1)};");
+                        w.WriteLine($"builder.{Append(c.Keys[i].Kind, "key." + KeyPart(c, i), last: i == c.Keys.Count - 1)};");
                     }
                     w.CloseBlock();
                 }

@@ -496,7 +496,14 @@ namespace TypedSkv.Generators
                 {
                     bool inConstructor = parameterOf.TryGetValue(property, out IParameterSymbol? parameter);
                     bool settable = property.SetMethod is { } set && IsAccessible(set.DeclaredAccessibility);
-                    if (!inConstructor && !settable) continue; // computed or get-only: cannot be read back, so not stored
+                    if (!inConstructor && !settable)
+                    {
+                        // computed or get-only: cannot be read back, so not stored; but data behind a setter the
+                        // reader cannot call would be lost silently on every round trip: say so
+                        if (property.SetMethod is not null && IsAutoProperty(property) && property.Locations.Any(l => l.IsInSource))
+                            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PropertyNotStored, IdentifierLocation(property), property.Name, type.Name));
+                        continue;
+                    }
 
                     Location location = property.Locations.FirstOrDefault(l => l.IsInSource) is not null ? IdentifierLocation(property) : referenceLocation;
                     string? typeId = ResolveType(property.Type, location, property.Name);

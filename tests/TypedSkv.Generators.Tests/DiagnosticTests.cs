@@ -187,6 +187,27 @@ public class DiagnosticTests
         Diagnostic("SKV016").WithLocation(1).WithArguments("Id", "it has no setter and no matching constructor parameter"));
 
     [Fact]
+    public Task SKV017_property_whose_setter_the_reader_cannot_call() => VerifyDiagnosticsAsync(Usings + """
+        [SkvRecord("a")] public sealed class A
+        {
+            [SkvKey] public int Id { get; set; }
+            public string {|#0:Name|} { get; private set; } = "";
+            public string Upper => Name.ToUpperInvariant(); // computed: not stored, no warning
+            public void Rename(string name) => Name = name;
+        }
+        [SkvDatabase(typeof(A))] public sealed partial class Db;
+        """,
+        Diagnostic("SKV017", DiagnosticSeverity.Warning).WithLocation(0).WithArguments("Name", "A"));
+
+    [Fact]
+    public Task Composite_keys_named_like_keywords_or_tuple_members_compile() => VerifyDiagnosticsAsync(Usings + """
+        [SkvRecord("k")] public sealed record K([property: SkvKey(Order = 0)] int @class, [property: SkvKey(Order = 1)] string @event);
+        [SkvRecord("t")] public sealed record T([property: SkvKey(Order = 0)] int Rest, [property: SkvKey(Order = 1)] int Item1);
+        [SkvRecord("u")] public sealed record U([property: SkvKey(Order = 0)] int Item1, [property: SkvKey(Order = 1)] int Item2);
+        [SkvDatabase(typeof(K), typeof(T), typeof(U))] public sealed partial class Db;
+        """);
+
+    [Fact]
     public Task Valid_model_has_no_diagnostics_and_compiles() => VerifyDiagnosticsAsync(Usings + """
         namespace App
         {
