@@ -44,8 +44,11 @@ public sealed class SkvSnapshot : ISkvReadView
 
     public IEnumerable<SkvEntry> Scan() => ScanRange(null, null);
 
-    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) =>
-        prefix.IsEmpty ? ScanRange(null, null) : ScanRange(prefix.ToArray(), KeyIndex.PrefixEnd(prefix));
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
+    {
+        var (from, to) = KeyIndex.PrefixBounds(prefix);
+        return ScanRange(from, to);
+    }
 
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
     {

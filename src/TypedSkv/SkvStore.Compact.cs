@@ -25,7 +25,7 @@ public sealed partial class SkvStore
             var s = _state;
             var old = s.File;
             old.FlushBuffer();
-            long before = old.Length;
+            long before = old.AppendEnd;
             string scratch = FilePath + CompactSuffix;
             if (File.Exists(scratch)) File.Delete(scratch);
 
@@ -60,7 +60,7 @@ public sealed partial class SkvStore
                 // writers still waiting for a sync of the old file: their records are in the new, synced one
                 old.MarkDurable(old.AppendEnd);
                 old.Release();
-                return new SkvCompactionResult(s.Count, before, fresh.Length, started.Elapsed);
+                return new SkvCompactionResult(s.Count, before, fresh.AppendEnd, started.Elapsed);
             }
             catch
             {

@@ -45,16 +45,7 @@ public sealed partial class SkvStore
         ValidateKey(key);
         long end;
         DataFile file;
-        _activity.Enter();
-        try
-        {
-            EnterWrite();
-        }
-        catch
-        {
-            _activity.Appended();
-            throw;
-        }
+        EnterSingleWrite();
         try
         {
             var s = _state;
@@ -72,8 +63,7 @@ public sealed partial class SkvStore
         }
         finally
         {
-            _activity.Appended();
-            ExitWrite();
+            ExitSingleWrite();
         }
         WaitDurableIfNeeded(file, end);
         return true;
@@ -84,7 +74,7 @@ public sealed partial class SkvStore
     {
         long end;
         DataFile file;
-        EnterWrite();
+        EnterSingleWrite();
         try
         {
             var s = _state;
@@ -94,7 +84,7 @@ public sealed partial class SkvStore
         }
         finally
         {
-            ExitWrite();
+            ExitSingleWrite();
         }
         WaitDurableIfNeeded(file, end);
     }
@@ -105,16 +95,7 @@ public sealed partial class SkvStore
         ValidateValue(value);
         long end;
         DataFile file;
-        _activity.Enter();
-        try
-        {
-            EnterWrite();
-        }
-        catch
-        {
-            _activity.Appended();
-            throw;
-        }
+        EnterSingleWrite();
         try
         {
             var s = _state;
@@ -138,8 +119,7 @@ public sealed partial class SkvStore
         }
         finally
         {
-            _activity.Appended();
-            ExitWrite();
+            ExitSingleWrite();
         }
         WaitDurableIfNeeded(file, end);
         return true;
@@ -209,6 +189,27 @@ public sealed partial class SkvStore
     }
 
     internal void ExitWrite() => _writeLock.Release();
+
+    /// <summary>The write lock for one Put/Delete/Clear, counted as in flight until it has appended (group commit).</summary>
+    private void EnterSingleWrite()
+    {
+        _activity.Enter();
+        try
+        {
+            EnterWrite();
+        }
+        catch
+        {
+            _activity.Appended();
+            throw;
+        }
+    }
+
+    private void ExitSingleWrite()
+    {
+        _activity.Appended();
+        ExitWrite();
+    }
 
     internal void EndTransaction()
     {

@@ -233,26 +233,22 @@ public sealed partial class SkvStore : IDisposable
     public IEnumerable<SkvEntry> Scan() => ScanCore(null, null);
 
     /// <summary>Keys that start with <paramref name="prefix"/>, in order. O(log n + matches).</summary>
-    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) =>
-        prefix.IsEmpty ? ScanCore(null, null) : ScanCore(prefix.ToArray(), KeyIndex.PrefixEnd(prefix));
+    public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
+    {
+        var (from, to) = KeyIndex.PrefixBounds(prefix);
+        return ScanCore(from, to);
+    }
 
     public IEnumerable<SkvEntry> ScanPrefix(string prefix) => ScanPrefix(Utf8(prefix));
 
     /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>); null means unbounded.</summary>
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive) => ScanCore(fromInclusive, toExclusive);
 
+    // a scan is a snapshot for as long as it is enumerated: one consistent version, its file pinned
     private IEnumerable<SkvEntry> ScanCore(byte[]? from, byte[]? to)
     {
-        var s = AcquireState();
-        try
-        {
-            foreach (var (key, entry) in KeyIndex.Range(s.Root, from, to))
-                yield return new SkvEntry(key, s.File, entry.Offset, entry.ValueLength);
-        }
-        finally
-        {
-            s.File.Release();
-        }
+        using var snapshot = GetSnapshot();
+        foreach (var entry in snapshot.ScanRange(from, to)) yield return entry;
     }
 
     /// <summary>A point-in-time, read-only view that later writes and compactions do not change. Dispose it.</summary>
@@ -261,7 +257,7 @@ public sealed partial class SkvStore : IDisposable
     public SkvStats GetStats()
     {
         var s = _state;
-        return new SkvStats(s.Count, s.FileRecords - s.Count, s.File.Length, s.LiveBytes, RecordFormat.FormatVersion);
+        return new SkvStats(s.Count, s.FileRecords - s.Count, s.File.AppendEnd, s.LiveBytes, RecordFormat.FormatVersion);
     }
 
     internal static byte[] Utf8(string s)

@@ -471,6 +471,10 @@ internal static class KeyIndex
         }
     }
 
+    /// <summary>The key range [from, to) of every key starting with <paramref name="prefix"/> (null: unbounded).</summary>
+    public static (byte[]? From, byte[]? To) PrefixBounds(ReadOnlySpan<byte> prefix) =>
+        prefix.IsEmpty ? (null, null) : (prefix.ToArray(), PrefixEnd(prefix));
+
     /// <summary>Smallest key greater than every key starting with <paramref name="prefix"/>; null when none exists (all 0xFF).</summary>
     public static byte[]? PrefixEnd(ReadOnlySpan<byte> prefix)
     {

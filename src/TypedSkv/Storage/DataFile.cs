@@ -58,8 +58,9 @@ internal sealed class DataFile
 
     /// <summary>Fault injection for tests: called before every fsync.</summary>
     internal Action? BeforeFsync;
+
+    /// <summary>Logical end of the file: everything appended, flushed or still in the write buffer.</summary>
     public long AppendEnd => Volatile.Read(ref _appendEnd);
-    public long Length => AppendEnd;
     internal SafeFileHandle Handle => _handle;
 
     public bool TryAcquire()
@@ -122,17 +123,11 @@ internal sealed class DataFile
     /// <summary>Reads and checks a Put record's value. Never returns bytes that fail the record checksum.</summary>
     public byte[] ReadValue(long offset, ReadOnlySpan<byte> expectedKey, int valueLength)
     {
-        int keyLength = expectedKey.Length;
-        var value = valueLength == 0 ? [] : GC.AllocateUninitializedArray<byte>(valueLength);
-        int headLength = RecordFormat.HeaderSize + keyLength;
-        if (headLength + valueLength <= 512)
-        {
-            Span<byte> rec = stackalloc byte[headLength + valueLength];
-            ReadAt(offset, rec);
-            CheckRecord(offset, rec, RecordFormat.Hash(rec[8..], offset), expectedKey, valueLength);
-            rec[headLength..].CopyTo(value);
-            return value;
-        }
+        int headLength = RecordFormat.HeaderSize + expectedKey.Length;
+        if (headLength + valueLength <= 1024)
+            return ReadValueWith(offset, expectedKey, valueLength, 0, static (value, _) => value.ToArray());
+        // large: the value is read straight into its own array and hashed in two parts, not copied
+        var value = GC.AllocateUninitializedArray<byte>(valueLength);
         byte[] head = ArrayPool<byte>.Shared.Rent(headLength);
         try
         {
@@ -313,6 +308,8 @@ internal sealed class DataFile
             // Writers that are between their call and their append would just miss this sync and need another:
             // give them a moment (bounded far below an fsync's cost) to append first.
             for (int i = 0; i < 256 && writers.Pending > 0; i++) Thread.Yield();
+            // The target is read under the write lock: then no transaction is open, so it cannot include records a
+            // rollback would cut off again (committed writes are already in the OS; the flush covers None-mode ones).
             long target;
             writeLock.Wait();
             try
