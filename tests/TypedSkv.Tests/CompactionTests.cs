@@ -40,11 +40,7 @@ public sealed class CompactionTests : IDisposable
         using var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Flush });
         store.Put("a", "aaaaaaaa");
         store.Put("b", "bbbbbbbb");
-        using (var fs = new FileStream(DbPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
-        {
-            fs.Position = 32 + 16 + 1 + 2;
-            fs.WriteByte((byte)'Z');
-        }
+        FileDamage.WriteByte(DbPath, 32 + 16 + 1 + 2, (byte)'Z');
         Assert.Throws<SkvCorruptionException>(() => store.Compact());
         Assert.False(File.Exists(DbPath + ".compact"));
         Assert.Equal("bbbbbbbb", store.GetString("b"));

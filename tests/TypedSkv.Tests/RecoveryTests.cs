@@ -83,11 +83,7 @@ public sealed class RecoveryTests : IDisposable
         using var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Flush });
         store.Put("a", "aaaaaaaaaaaaaaaa");
         store.Put("b", "bbbbbbbbbbbbbbbb");
-        using (var fs = new FileStream(DbPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
-        {
-            fs.Position = 32 + 16 + 1 + 3; // inside a's value
-            fs.WriteByte((byte)'X');
-        }
+        FileDamage.WriteByte(DbPath, 32 + 16 + 1 + 3, (byte)'X'); // inside a's value
         var ex = Assert.Throws<SkvCorruptionException>(() => store.Get("a"u8));
         Assert.Equal(32, ex.Offset);
         Assert.Equal("bbbbbbbbbbbbbbbb", store.GetString("b"));

@@ -319,11 +319,81 @@ public sealed class StoreBasicsTests : IDisposable
     {
         using var store = Open(SkvDurability.Flush);
         store.Put("a", "aaaaaaaaaaaa");
-        using (var fs = new FileStream(DbPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
-        {
-            fs.Position = 32 + 16 + 1 + 4;
-            fs.WriteByte((byte)'!');
-        }
+        FileDamage.WriteByte(DbPath, 32 + 16 + 1 + 4, (byte)'!');
         Assert.Throws<SkvCorruptionException>(() => store.TryRead("a"u8, 0, (v, _) => v.Length, out _));
+    }
+}
+
+/// <summary>Public behaviours with no test before the review: options, bad input, descriptions.</summary>
+public sealed class StoreEdgeTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private string DbPath => _dir.File("d.skv");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void CreatedAt_is_kept_across_reopen_and_compaction()
+    {
+        DateTimeOffset created;
+        using (var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None }))
+        {
+            created = store.CreatedAt;
+            Assert.True(Math.Abs((DateTimeOffset.UtcNow - created).TotalMinutes) < 5);
+            store.Put("a", "1");
+            store.Compact();
+            Assert.Equal(created, store.CreatedAt);
+        }
+        using var reopened = SkvStore.OpenReadOnly(DbPath);
+        Assert.Equal(created, reopened.CreatedAt);
+    }
+
+    [Fact]
+    public void Bad_options_and_missing_or_short_files_are_refused_clearly()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => SkvStore.Open(DbPath, new SkvOptions { WriteBufferSize = 0 }));
+        Assert.Throws<ArgumentException>(() => SkvStore.Open(""));
+        Assert.Throws<FileNotFoundException>(() => SkvStore.OpenReadOnly(DbPath));
+        File.WriteAllBytes(DbPath, "TYPED"u8.ToArray());
+        var ex = Assert.Throws<SkvFormatException>(() => SkvStore.OpenReadOnly(DbPath));
+        Assert.Contains("too short", ex.Message);
+        Assert.False(File.Exists(DbPath + SkvStore.LockFileSuffix));
+    }
+
+    [Fact]
+    public void A_batch_validates_keys_and_values_when_they_are_added_and_an_empty_batch_writes_nothing()
+    {
+        using var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None });
+        var batch = new SkvWriteBatch();
+        Assert.Throws<ArgumentException>(() => batch.Put(new byte[1025], "v"u8));
+        Assert.Throws<ArgumentException>(() => batch.Delete(ReadOnlySpan<byte>.Empty));
+        Assert.True(batch.IsEmpty);
+        store.Flush(durable: false);
+        long size = new FileInfo(DbPath).Length;
+        store.Write(batch);
+        store.Flush(durable: false);
+        Assert.Equal(size, new FileInfo(DbPath).Length);
+        batch.Put("a", "1").Put("b", "2");
+        Assert.Equal(2, batch.Count);
+        batch.Clear();
+        store.Write(batch.Put("c", "3"));
+        Assert.Equal(["c"], store.Scan().Select(e => e.KeyString));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x61, 0x62 }, "\"ab\"")]
+    [InlineData(new byte[] { 0x00, 0xFF }, "0x00FF")]
+    [InlineData(new byte[] { 0x61, 0x0A }, "0x610A")] // control characters are not printed raw
+    public void Keys_are_described_safely_in_messages(byte[] key, string shown)
+    {
+        Assert.Equal(shown, KeyFormatter.Describe(key));
+    }
+
+    [Fact]
+    public void Long_keys_are_cut_in_messages()
+    {
+        string shown = KeyFormatter.Describe(Enumerable.Repeat((byte)'k', 1000).ToArray());
+        Assert.StartsWith("\"" + new string('k', 64) + "\"...", shown);
+        Assert.EndsWith("(1000 bytes)", shown);
     }
 }

@@ -39,6 +39,17 @@ public sealed class TempDir : IDisposable
     }
 }
 
+public static class FileDamage
+{
+    /// <summary>Overwrites one byte of a file that a store may hold open (the damage a read must detect).</summary>
+    public static void WriteByte(string path, long offset, byte value)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        fs.Position = offset;
+        fs.WriteByte(value);
+    }
+}
+
 public static class StoreDigest
 {
     /// <summary>SHA-256 over every (key, value) in key order, length-prefixed, plus the count.</summary>
