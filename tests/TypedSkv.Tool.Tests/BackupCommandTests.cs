@@ -236,6 +236,19 @@ public sealed class BackupCommandTests : IDisposable
     }
 
     [Fact]
+    public void Dry_run_needs_no_write_lock_so_it_works_beside_a_writer()
+    {
+        CreateStore(5);
+        string file = _dir.File("app.json");
+        Cli.Run("backup", Db, file);
+        using var writer = SkvStore.Open(Db); // holds the OS lock, like a running application
+        var dry = Cli.Run("restore", Db, file, "--dry-run");
+        Assert.Equal(0, dry.ExitCode);
+        Assert.StartsWith("dry run: ", dry.Stdout);
+        Assert.Equal(2, Cli.Run("restore", Db, file).ExitCode); // a real restore still needs the lock
+    }
+
+    [Fact]
     public void Restore_errors_are_usage_errors_when_the_input_is_missing_or_the_store_is_locked()
     {
         CreateStore(1);

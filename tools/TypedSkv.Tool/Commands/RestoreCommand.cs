@@ -51,25 +51,39 @@ public static class RestoreCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireFile(file, "backup file");
-            if (Stores.IsRedis(db)) return RunRedis(stdout, stderr, o, db, file, mode, dryRun);
-            if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
-            bool existed = File.Exists(db);
-            // a dry run must not create the store: validate against an empty scratch store instead
-            string target = dryRun && !existed
-                ? Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv")
-                : db;
-            bool created = !File.Exists(target);
-
-            RestoreResult result;
-            try
+            int Restore(ISkvStorage storage)
             {
-                using var store = Stores.OpenWriter(target, createIfMissing: true);
-                result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(store, file, new RestoreOptions
+                var result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(storage, file, new RestoreOptions
                 {
                     Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
                     DryRun = dryRun,
                     Progress = BackupProgress.From(sink),
                 }));
+                return Report(stdout, o, db, file, mode, dryRun, result);
+            }
+
+            // Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not atomic
+            // across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it
+            if (Stores.IsRedis(db))
+            {
+                using var storage = Stores.ConnectRedis(db);
+                return Restore(storage);
+            }
+            if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
+            bool existed = File.Exists(db);
+            if (dryRun && existed)
+            {
+                // a dry run writes nothing, so it needs no write lock: it works beside a running writer
+                using var readOnly = Stores.OpenReadOnly(db);
+                return Restore(readOnly);
+            }
+            // a dry run must not create the store: validate against an empty scratch store instead
+            string target = dryRun ? Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv") : db;
+            bool created = !File.Exists(target);
+            try
+            {
+                using var store = Stores.OpenWriter(target, createIfMissing: true);
+                return Restore(store);
             }
             catch
             {
@@ -81,25 +95,7 @@ public static class RestoreCommand
             {
                 if (!ReferenceEquals(target, db)) DeleteStoreFiles(target);
             }
-
-            return Report(stdout, o, db, file, mode, dryRun, result);
         });
-
-    /// <summary>
-    /// Restore into Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not
-    /// atomic across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it.
-    /// </summary>
-    private static int RunRedis(TextWriter stdout, TextWriter stderr, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun)
-    {
-        using var storage = Stores.ConnectRedis(db);
-        RestoreResult result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(storage, file, new RestoreOptions
-        {
-            Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
-            DryRun = dryRun,
-            Progress = BackupProgress.From(sink),
-        }));
-        return Report(stdout, o, db, file, mode, dryRun, result);
-    }
 
     private static int Report(TextWriter stdout, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun, RestoreResult result)
     {
