@@ -12,6 +12,16 @@ namespace TypedSkv.Generators
         /// <summary>Writes one database's source from its spec (and nothing else).</summary>
         internal static class Emitter
         {
+            /// <summary>
+            /// Members every generated database class has (the ones emitted below, and object's): a collection property
+            /// must not take these names (SKV015). Keep in step with the database emission.
+            /// </summary>
+            internal static readonly string[] DatabaseMemberNames =
+            {
+                "Open", "OpenReadOnly", "Store", "Storage", "BeginTransaction", "BeginWrite", "Dispose",
+                "Equals", "GetHashCode", "GetType", "ToString",
+            };
+
             private const string Store = "global::TypedSkv.SkvStore";
             private const string Transaction = "global::TypedSkv.ISkvWriteTransaction";
             private const string Storage = "global::TypedSkv.ISkvStorage";

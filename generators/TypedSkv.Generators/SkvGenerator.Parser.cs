@@ -100,7 +100,7 @@ namespace TypedSkv.Generators
                         recordErrors = true;
                         continue;
                     }
-                    if (collection.PropertyName == type.Name || Array.IndexOf(ReservedMemberNames, collection.PropertyName) >= 0)
+                    if (collection.PropertyName == type.Name || Array.IndexOf(Emitter.DatabaseMemberNames, collection.PropertyName) >= 0)
                     {
                         dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CollectionNameClash, argumentLocation,
                             collection.Name, collection.PropertyName, type.Name));
@@ -139,10 +139,6 @@ namespace TypedSkv.Generators
                 }
                 return new DatabaseResult(spec, dbDiagnostics.ToImmutableEquatableArray(), listed.ToImmutableEquatableArray());
             }
-
-            /// <summary>Members the emitter adds to a database class (a collection property must not take these names).</summary>
-            private static readonly string[] ReservedMemberNames =
-                { "Open", "OpenReadOnly", "Store", "BeginTransaction", "Dispose", "Equals", "GetHashCode", "GetType", "ToString" };
 
             private static bool IsPartial(TypeDeclarationSyntax syntax) => syntax.Modifiers.Any(SyntaxKind.PartialKeyword);
 

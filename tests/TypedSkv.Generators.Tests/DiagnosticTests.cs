@@ -160,10 +160,14 @@ public class DiagnosticTests
     public Task SKV015_collection_property_clashes_with_a_generated_member() => VerifyDiagnosticsAsync(Usings + """
         [SkvRecord("store")] public sealed record Item([property: SkvKey] int Id);
         [SkvRecord("db")] public sealed record Thing([property: SkvKey] int Id);
-        [SkvDatabase(typeof({|#0:Item|}), typeof({|#1:Thing|}))] public sealed partial class Db;
+        [SkvRecord("storage")] public sealed record Kept([property: SkvKey] int Id);
+        [SkvRecord("begin-write")] public sealed record Started([property: SkvKey] int Id);
+        [SkvDatabase(typeof({|#0:Item|}), typeof({|#1:Thing|}), typeof({|#2:Kept|}), typeof({|#3:Started|}))] public sealed partial class Db;
         """,
         Diagnostic("SKV015").WithLocation(0).WithArguments("store", "Store", "Db"),
-        Diagnostic("SKV015").WithLocation(1).WithArguments("db", "Db", "Db"));
+        Diagnostic("SKV015").WithLocation(1).WithArguments("db", "Db", "Db"),
+        Diagnostic("SKV015").WithLocation(2).WithArguments("storage", "Storage", "Db"),
+        Diagnostic("SKV015").WithLocation(3).WithArguments("begin-write", "BeginWrite", "Db"));
 
     [Fact]
     public Task SKV016_key_property_that_is_not_stored() => VerifyDiagnosticsAsync(Usings + """
