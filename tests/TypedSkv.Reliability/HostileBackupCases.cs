@@ -73,6 +73,7 @@ public static class HostileBackupCases
             Attempt($"truncated at {cut}", valid[..cut], cut % 2 == 0 ? RestoreMode.Merge : RestoreMode.Replace);
 
         // generated mutations: byte changes, token replacements, invalid UTF-8, gzip damage
+        byte[] gz = Gzip(valid);
         var gen = Gen.Select(Gen.Int[0, 5], Gen.Int[0, valid.Length - 1], Gen.Int[0, 255], Gen.Int[0, Replacements.Length - 1], Gen.Bool);
         try
         {
@@ -83,8 +84,8 @@ public static class HostileBackupCases
                     0 => Flip(valid, pos, (byte)b),
                     1 => ReplaceToken(valid, pos, Replacements[r]),
                     2 => Insert(valid, pos, [0xC3, 0x28]), // invalid UTF-8
-                    3 => Gzip(valid)[..Math.Max(10, pos % Gzip(valid).Length)],
-                    4 => Flip(Gzip(valid), 10 + pos % (Gzip(valid).Length - 10), (byte)(b | 1)),
+                    3 => gz[..Math.Max(10, pos % gz.Length)],
+                    4 => Flip(gz, 10 + pos % (gz.Length - 10), (byte)(b | 1)),
                     _ => [0x1F, 0x8B, .. Encoding.ASCII.GetBytes("garbage after gzip magic " + pos)],
                 };
                 Attempt($"mutation {kind} at {pos} ({b}, {r})", content, replace ? RestoreMode.Replace : RestoreMode.Merge);
@@ -118,7 +119,11 @@ public static class HostileBackupCases
         return File.ReadAllBytes(reference);
     }
 
-    private static long CountDistinct(string file) => SkvBackup.Verify(file).Records - SkvBackup.Verify(file).DuplicateKeys;
+    private static long CountDistinct(string file)
+    {
+        var report = SkvBackup.Verify(file);
+        return report.Records - report.DuplicateKeys;
+    }
 
     private static byte[] Flip(byte[] src, int pos, byte with)
     {
@@ -142,14 +147,11 @@ public static class HostileBackupCases
         return [.. src[..start], .. Encoding.UTF8.GetBytes(replacement), .. src[end..]];
     }
 
-    private static byte[]? _gzipCache;
-
     private static byte[] Gzip(byte[] src)
     {
-        if (_gzipCache is not null) return _gzipCache;
         using var ms = new MemoryStream();
         using (var gz = new GZipStream(ms, CompressionLevel.Fastest)) gz.Write(src);
-        return _gzipCache = ms.ToArray();
+        return ms.ToArray();
     }
 
     /// <summary>A small gzip file that expands to a document with one string of <paramref name="length"/> bytes.</summary>
@@ -232,7 +234,8 @@ public static class BackupKillCases
                 tally.Fail(ref tally.Unexpected, $"kill {kill}: {ex.GetType().Name}: {ex.Message}");
             }
         }
-        return tally.Result($"after the kill: backup A {sawA} times, backup B {sawB} times");
+        if (sawA + sawB == 0) tally.Fail(ref tally.Unexpected, "no kill landed after a restore had completed: nothing was checked");
+        return tally.Result($"after the kill: backup A {sawA} times, backup B {sawB} times, never restored {sawEmpty} times");
     }
 
     public static CaseResult KillDuringBackup(Profile profile, string dir)
@@ -249,7 +252,7 @@ public static class BackupKillCases
             if (File.Exists(target)) File.Delete(target);
             using (var child = new ChildProcess("backup-loop", store, target))
             {
-                if (rnd.Next(2) == 0) child.ReadLine();
+                if (kill == 0 || rnd.Next(2) == 0) child.ReadLine(); // the first kill always lands after a backup
                 Thread.Sleep(rnd.Next(0, 80));
                 child.Kill();
             }
@@ -265,6 +268,7 @@ public static class BackupKillCases
                 tally.Fail(ref tally.Wrong, $"kill {kill}: the file under the final name is unreadable: {ex.Message}");
             }
         }
+        if (complete == 0) tally.Fail(ref tally.Unexpected, "no complete backup was ever found under the final name");
         return tally.Result($"final name held a complete backup {complete} times, nothing {absent} times");
     }
 }
