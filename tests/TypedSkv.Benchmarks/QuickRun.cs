@@ -126,6 +126,7 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
                         found += s.CountPrefix(p);
                         scans++;
                     }
+                    if (found == 0) throw new InvalidOperationException($"{name}: prefix scans found no key");
                     Add("prefix scan (256 keys, values read)", "scans/s", name, scans / sw.Elapsed.TotalSeconds);
                     sw.Restart();
                     long bytes = s.ScanAllBytes();

@@ -254,13 +254,18 @@ public sealed class AppendLogSystem : IKvSystem
         return v;
     }
 
-    public Func<byte[], byte[]?> ReaderForThread() => k =>
+    public Func<byte[], byte[]?> ReaderForThread()
     {
-        if (!_index.TryGetValue(k, out var at)) return null;
-        var v = new byte[at.Length];
-        RandomAccess.Read(_read!, v, at.Offset);
-        return v;
-    };
+        // the readers run after the writes: hand the write buffer to the OS once, not per read
+        _log!.Flush();
+        return k =>
+        {
+            if (!_index.TryGetValue(k, out var at)) return null;
+            var v = new byte[at.Length];
+            RandomAccess.Read(_read!, v, at.Offset);
+            return v;
+        };
+    }
 
     public int CountPrefix(byte[] prefix) => -1; // no order: not supported
     public long ScanAllBytes() => -1;
