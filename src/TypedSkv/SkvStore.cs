@@ -30,6 +30,9 @@ public sealed record SkvStats(long LiveRecords, long DeadRecords, long FileSizeB
 /// </summary>
 public sealed partial class SkvStore : IDisposable
 {
+    /// <summary>Longest key in bytes (keys are 1 to this many bytes).</summary>
+    public const int MaxKeyLength = RecordFormat.MaxKeyLength;
+
     /// <summary>Appended to the data file's path to name the writer's lock file.</summary>
     public const string LockFileSuffix = ".lock";
     internal const string CompactSuffix = ".compact";

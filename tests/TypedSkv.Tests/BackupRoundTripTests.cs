@@ -281,6 +281,19 @@ public sealed class BackupLargeValueTests
         using var store = dir.OpenStore();
         store.Put("a", "1");
         Assert.Throws<ArgumentException>(() => store.Backup(store.FilePath));
+        Assert.Throws<ArgumentException>(() => store.Backup(store.FilePath + SkvStore.LockFileSuffix));
+        Assert.Equal("1", store.GetString("a"));
+    }
+
+    [Fact]
+    public void An_unknown_restore_mode_is_refused_before_anything_is_read()
+    {
+        using var dir = new TempDir();
+        using var store = dir.OpenStore();
+        store.Put("a", "1");
+        string path = dir.File("b.json");
+        store.Backup(path);
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Restore(path, new RestoreOptions { Mode = (RestoreMode)99 }));
         Assert.Equal("1", store.GetString("a"));
     }
 }

@@ -18,7 +18,7 @@ internal static class BackupCreator
         string fullPath = Path.GetFullPath(path);
         BackupFiles.EnsureDirectoryExists(fullPath);
         string storeFile = storage is SkvStore store ? Path.GetFullPath(store.FilePath) : "";
-        if (storeFile.Length > 0 && string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal))
+        if (storeFile.Length > 0 && (string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal)))
             throw new ArgumentException($"the backup path {fullPath} is the store's own file", nameof(path));
         bool gzip = options.Gzip ?? BackupFormat.IsGzipPath(fullPath);
         byte[] prefix = options.GetPrefix();

@@ -6,6 +6,9 @@ namespace TypedSkv.Backup;
 /// <summary>Names and constants of the backup JSON format (docs/backup-format.md).</summary>
 internal static class BackupFormat
 {
+    /// <summary>The key prefix an option names: its bytes, else its text as UTF-8, else none.</summary>
+    internal static byte[] PrefixOf(string? text, byte[]? bytes) => bytes ?? (text is null ? [] : SkvStore.Utf8(text));
+
     /// <summary>Version written. Readers accept any "1.x".</summary>
     public const string Version = "1.0";
     public const int SupportedMajor = 1;

@@ -29,8 +29,7 @@ public sealed class BackupOptions
 
     public IProgress<SkvBackupProgress>? Progress { get; set; }
 
-    internal byte[] GetPrefix() =>
-        PrefixBytes ?? (Prefix is null ? [] : System.Text.Encoding.UTF8.GetBytes(Prefix));
+    internal byte[] GetPrefix() => Backup.BackupFormat.PrefixOf(Prefix, PrefixBytes);
 }
 
 public sealed class RestoreOptions
@@ -77,6 +76,5 @@ public sealed class VerifyOptions
     /// <summary>At most this many problems are listed in the report (counts stay exact). Default 1000.</summary>
     public int MaxProblems { get; set; } = 1000;
 
-    internal byte[] GetPrefix() =>
-        PrefixBytes ?? (Prefix is null ? [] : System.Text.Encoding.UTF8.GetBytes(Prefix));
+    internal byte[] GetPrefix() => Backup.BackupFormat.PrefixOf(Prefix, PrefixBytes);
 }

@@ -33,7 +33,7 @@ internal static class BackupVerifier
         // duplicate (which a restore would keep) can correct them; their messages are listed at the end
         var failed = new Dictionary<ulong, (Outcome Outcome, long Index)>();
         var comparisonDetails = new List<(ulong Hash, VerifyProblem Problem)>();
-        long duplicates = 0, text = 0, base64 = 0, distinct = 0;
+        long duplicates = 0, text = 0, base64 = 0;
         bool fatal = false;
         using var snapshot = store?.OpenReadView();
 
@@ -60,7 +60,6 @@ internal static class BackupVerifier
                     duplicates++;
                     Add(reader.RecordIndex, KeyFormatter.Describe(key), "duplicate key (a restore keeps the last occurrence)");
                 }
-                else distinct++;
                 if (snapshot is null) continue;
                 Outcome outcome = !snapshot.TryGet(key, out byte[]? stored) ? Outcome.Missing
                     : stored.AsSpan().SequenceEqual(reader.Value) ? Outcome.Matching : Outcome.Different;
@@ -100,7 +99,7 @@ internal static class BackupVerifier
                 extra++;
                 Add(null, KeyFormatter.Describe(entry.Key.Span), "in the store but not in the backup");
             }
-            comparison = new StoreComparison(missing, extra, different, distinct - missing - different);
+            comparison = new StoreComparison(missing, extra, different, keyHashes.Count - missing - different);
         }
 
         return new VerifyReport

@@ -58,9 +58,6 @@ internal sealed class BackupWriter : IDisposable
             _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
     }
 
-    private static readonly System.Buffers.SearchValues<byte> s_escaped = System.Buffers.SearchValues.Create(
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, (byte)'"', (byte)'\\']);
-
     /// <summary>
     /// Text when the value is valid UTF-8 and its JSON escapes would not make it bigger than base64 would (4/3):
     /// bytes such as 01 02 03 04 are valid UTF-8 but six times larger as "\u0001...", and a value made of escapes
@@ -73,7 +70,7 @@ internal sealed class BackupWriter : IDisposable
         var rest = value;
         while (true)
         {
-            int i = rest.IndexOfAny(s_escaped);
+            int i = rest.IndexOfAny(Utf8JsonTextEncoder.MustEscape);
             if (i < 0) return true;
             extra += rest[i] < 0x20 ? 5 : 1;
             if (extra > budget) return false;

@@ -40,7 +40,8 @@ internal sealed class Utf8JsonTextEncoder : JavaScriptEncoder
         // contain bytes below 0x80, so a (vectorized) byte search is exact
         utf8Text.IndexOfAny(MustEscape);
 
-    private static readonly SearchValues<byte> MustEscape = SearchValues.Create(
+    /// <summary>The bytes JSON text must escape (shared with the writer's text-or-base64 choice).</summary>
+    internal static readonly SearchValues<byte> MustEscape = SearchValues.Create(
         [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F,
          0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F,
          (byte)'"', (byte)'\\']);

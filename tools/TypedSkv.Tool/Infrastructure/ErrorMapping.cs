@@ -11,13 +11,11 @@ public static class ErrorMapping
         // the data itself is damaged or is not what it claims to be: a data problem
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
         SkvBackupException => (ExitCode.DataProblem, ex.Message),
-        // another writer holds the store: retry later or use a read-only command
-        // a Redis server is unreachable, went away or timed out: an I/O error
-        RedisConnectionException or RedisTimeoutException or RedisException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
-        // a command the server refused (e.g. keys of one operation in different cluster slots)
-        RedisCommandException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
-        SkvLockedException => (ExitCode.UsageOrIoError, ex.Message),
-        SkvKeyNotFoundException => (ExitCode.UsageOrIoError, ex.Message),
+        // a Redis server unreachable, gone or timed out, or a command it refused (e.g. keys of one operation in
+        // different cluster slots): an I/O error
+        RedisException or RedisTimeoutException or RedisCommandException => (ExitCode.UsageOrIoError, "redis: " + ex.Message),
+        // anything else the store refuses, e.g. another writer holds it (retry later or use a read-only command),
+        // or a key that is not there
         SkvException => (ExitCode.UsageOrIoError, ex.Message),
         FileNotFoundException f => (ExitCode.UsageOrIoError, f.FileName is { } name && !f.Message.Contains(name, StringComparison.Ordinal) ? $"file not found: {name}" : f.Message),
         DirectoryNotFoundException or UnauthorizedAccessException or IOException => (ExitCode.UsageOrIoError, ex.Message),

@@ -5,13 +5,11 @@ namespace TypedSkv.Tool.Infrastructure;
 /// <summary>Turns key and value arguments into bytes: UTF-8 text, or base64 for binary.</summary>
 public static class KeyInput
 {
-    public const int MaxKeyLength = 1024;
-
     public static byte[] ParseKey(string key, bool base64)
     {
         byte[] bytes = base64 ? FromBase64(key, "--base64-key") : Encoding.UTF8.GetBytes(key);
-        if (bytes.Length is 0 or > MaxKeyLength)
-            throw SkvToolException.Usage($"a key must be 1 to {MaxKeyLength} bytes, this one is {bytes.Length}");
+        if (bytes.Length is 0 or > SkvStore.MaxKeyLength)
+            throw SkvToolException.Usage($"a key must be 1 to {SkvStore.MaxKeyLength} bytes, this one is {bytes.Length}");
         return bytes;
     }
 
