@@ -72,19 +72,4 @@ public static class RedisKeys
         key = rest;
         return true;
     }
-
-    /// <summary>The first key after every key starting with <paramref name="prefix"/>, or null (no upper bound).</summary>
-    public static byte[]? PrefixEnd(ReadOnlySpan<byte> prefix)
-    {
-        var end = prefix.ToArray();
-        for (int i = end.Length - 1; i >= 0; i--)
-        {
-            if (end[i] != 0xFF)
-            {
-                end[i]++;
-                return end[..(i + 1)];
-            }
-        }
-        return null;
-    }
 }

@@ -80,10 +80,9 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
     {
+        var (from, to) = SkvStore.PrefixRange(prefix);
         // a prefix that holds a separator ("users/") names one tag: read that collection's sorted set alone
-        if (RedisKeys.PrefixFixesTag(prefix))
-            return ScanTag(RedisKeys.IndexKeyOf(prefix), prefix.ToArray(), RedisKeys.PrefixEnd(prefix));
-        return ScanRange(prefix.IsEmpty ? null : prefix.ToArray(), prefix.IsEmpty ? null : RedisKeys.PrefixEnd(prefix));
+        return RedisKeys.PrefixFixesTag(prefix) ? ScanTag(RedisKeys.IndexKeyOf(prefix), from, to) : ScanRange(from, to);
     }
 
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
@@ -238,8 +237,11 @@ public sealed class RedisSkvStorage : ISkvStorage
                 var members = Database.SortedSetRangeByRank(index, 0, 999, flags: CommandFlags.DemandMaster);
                 if (members.Length == 0) break;
                 var dataKeys = members.Select(m => (RedisKey)RedisKeys.DataKey((byte[])m!)).ToArray();
-                Database.KeyDelete(dataKeys, CommandFlags.DemandMaster); // one tag, one slot
-                Database.SortedSetRemove(index, members, CommandFlags.DemandMaster);
+                // values and their index members go together (one tag, one slot), as in Delete
+                var tx = Database.CreateTransaction();
+                _ = tx.KeyDeleteAsync(dataKeys, CommandFlags.DemandMaster);
+                _ = tx.SortedSetRemoveAsync(index, members, CommandFlags.DemandMaster);
+                tx.Execute(CommandFlags.DemandMaster);
                 removed += members.Length;
             }
             Database.KeyDelete(index, CommandFlags.DemandMaster);

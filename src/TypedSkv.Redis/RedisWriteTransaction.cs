@@ -62,6 +62,20 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         foreach (var key in _reads.Keys) Group(key).Reads.Add(key);
         foreach (var key in _writes.Keys) Group(key).Writes.Add(key);
 
+        // Keys read in slots the transaction does not write are checked before the first write (in a cluster no
+        // MULTI/EXEC spans slots, so this check is not atomic with the writes; within a written slot it is).
+        foreach (var (_, (reads, writes)) in groups)
+        {
+            if (writes.Count > 0) continue;
+            foreach (var key in reads)
+            {
+                byte[]? now = (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key));
+                byte[]? seen = _reads[key];
+                if (!(now is null ? seen is null : seen is not null && now.AsSpan().SequenceEqual(seen)))
+                    throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+            }
+        }
+
         int committed = 0;
         foreach (var (_, (reads, writes)) in groups)
         {

@@ -244,6 +244,9 @@ public sealed partial class SkvStore : IDisposable
 
     public IEnumerable<SkvEntry> ScanPrefix(string prefix) => ScanPrefix(Utf8(prefix));
 
+    /// <summary>The [from, to) range holding exactly the keys that start with <paramref name="prefix"/>, as ScanRange takes it.</summary>
+    public static (byte[]? From, byte[]? To) PrefixRange(ReadOnlySpan<byte> prefix) => KeyIndex.PrefixBounds(prefix);
+
     /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>); null means unbounded.</summary>
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive) => ScanCore(fromInclusive, toExclusive);
 

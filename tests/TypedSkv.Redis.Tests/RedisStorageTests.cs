@@ -146,6 +146,23 @@ public sealed class ClusterStorageTests(RedisClusterFixture cluster)
     }
 
     [Fact]
+    public void A_key_read_in_another_slot_and_changed_before_commit_stops_the_transaction()
+    {
+        var storage = cluster.Storage;
+        storage.Clear();
+        var db = new TestDb(storage);
+        db.Users.Put(new User(1, "Ann", "ann@x.io"));
+        using (var tx = db.BeginWrite())
+        {
+            Assert.NotNull(db.Users.Get(tx, 1));                  // read in the users slot
+            db.Users.Put(new User(1, "Ann2", "ann@x.io"));        // another writer changes it
+            db.Events.Put(tx, new Event(7, "after reading ann"));  // write in the events slot only
+            Assert.Throws<SkvTransactionConflictException>(() => tx.Commit());
+        }
+        Assert.Null(db.Events.Get(7));
+    }
+
+    [Fact]
     public void An_applications_own_hash_tagged_keys_do_not_break_scans_counts_or_backups()
     {
         var storage = cluster.Storage;
