@@ -58,8 +58,8 @@ public static class VerifyCommand
             }
 
             var c = report.Comparison;
-            bool differs = c is not null && c.MissingInStore + c.ExtraInStore + c.DifferentValues > 0;
-            var code = report.Ok && report.Problems.Count == 0 && !differs ? ExitCode.Ok : ExitCode.DataProblem;
+            // Ok means no problem at all; every missing, extra or different key is one
+            var code = report.Ok ? ExitCode.Ok : ExitCode.DataProblem;
 
             if (o.Json)
             {
@@ -77,7 +77,7 @@ public static class VerifyCommand
                     w.WriteNumber("duplicateKeys", report.DuplicateKeys);
                     w.WriteBoolean("hasChecksum", report.HasChecksum);
                     if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
-                    w.WriteNumber("problemCount", Math.Max(report.ProblemCount, report.Problems.Count));
+                    w.WriteNumber("problemCount", report.ProblemCount);
                     w.WriteStartArray("problems");
                     foreach (var p in report.Problems)
                     {
@@ -108,7 +108,7 @@ public static class VerifyCommand
                 string checksum = report.HasChecksum ? (report.ChecksumValid == true ? "checksum valid" : "checksum INVALID") : "no checksum";
                 string summary = $"{report.Path}: format {report.Version ?? report.Format}, {report.Records} records ({report.TextRecords} text, {report.Base64Records} base64), {Sizes.Format(report.Bytes)}, {checksum}";
                 if (code == ExitCode.Ok) stdout.WriteLine("ok: " + summary);
-                else stdout.WriteLine($"FAILED: {summary}, {Math.Max(report.ProblemCount, report.Problems.Count)} problem(s)");
+                else stdout.WriteLine($"FAILED: {summary}, {report.ProblemCount} problem(s)");
                 foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
                 if (report.ProblemCount > report.Problems.Count) stdout.WriteLine($"  ... and {report.ProblemCount - report.Problems.Count} more");
                 if (c is not null)
@@ -117,15 +117,13 @@ public static class VerifyCommand
 
             if (code != ExitCode.Ok)
             {
-                long problemCount = Math.Max(report.ProblemCount, report.Problems.Count);
+                long problemCount = report.ProblemCount;
                 // name a record when any problem can: "record 3 (key ...)" says more than a file-wide checksum
                 var first = report.Problems.FirstOrDefault(p => p.RecordIndex is not null || p.Key is not null)
                     ?? report.Problems.FirstOrDefault();
                 string why = first is not null
                     ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(first))}" + (problemCount > 1 ? $" (and {problemCount - 1} more)" : "")
-                    : report.Ok is false
-                        ? $"{report.Path} failed verification"
-                        : $"{report.Path} differs from {db}: {c!.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values";
+                    : $"{report.Path} failed verification";
                 // the file's checksum covers all records together: only the store can tell which record changed
                 if (db is null && report.ChecksumValid == false && report.Problems.All(p => p.RecordIndex is null && p.Key is null))
                     why += "; the checksum covers all records, compare with the store (--db <db>) to find the changed record";
