@@ -58,18 +58,4 @@ public static class RedisKeys
         tag = inner;
         return true;
     }
-
-    /// <summary>If <paramref name="redisKey"/> is a data key (<c>{tag}key</c> with key's own tag), the store key.</summary>
-    public static bool TryParseDataKey(ReadOnlySpan<byte> redisKey, out ReadOnlySpan<byte> key)
-    {
-        key = default;
-        if (redisKey.Length < 3 || redisKey[0] != (byte)'{') return false;
-        int close = redisKey.IndexOf((byte)'}');
-        if (close < 1) return false;
-        var tag = redisKey[1..close];
-        var rest = redisKey[(close + 1)..];
-        if (rest.IsEmpty || TagLength(rest) != tag.Length || !rest.StartsWith(tag)) return false;
-        key = rest;
-        return true;
-    }
 }

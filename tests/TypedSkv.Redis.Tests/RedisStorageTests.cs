@@ -12,24 +12,14 @@ public class RedisKeysTests
     [InlineData("plain", "{plain}plain")]
     [InlineData("a{b}/c", "{a}a{b}/c")]
     [InlineData("/x", "{}/x")]
-    public void Data_keys_carry_the_collection_as_hash_tag_and_parse_back(string key, string redisKey)
+    public void Data_keys_carry_the_collection_as_hash_tag(string key, string redisKey)
     {
         byte[] k = Encoding.UTF8.GetBytes(key);
         byte[] dataKey = RedisKeys.DataKey(k);
         Assert.Equal(redisKey, Encoding.UTF8.GetString(dataKey));
-        Assert.True(RedisKeys.TryParseDataKey(dataKey, out var parsed));
-        Assert.Equal(key, Encoding.UTF8.GetString(parsed));
         Assert.False(RedisKeys.TryParseIndexKey(dataKey, out _));
         Assert.True(RedisKeys.TryParseIndexKey(RedisKeys.IndexKeyOf(k), out var tag));
         Assert.Equal(key[..RedisKeys.TagLength(k)], Encoding.UTF8.GetString(tag));
-        Assert.False(RedisKeys.TryParseDataKey(RedisKeys.IndexKeyOf(k), out _));
-    }
-
-    [Fact]
-    public void Foreign_keys_are_not_taken_for_store_keys()
-    {
-        foreach (string foreign in new[] { "session:1", "{users}other/1", "{users}", "{a}b", "{users}usersX" })
-            Assert.False(RedisKeys.TryParseDataKey(Encoding.UTF8.GetBytes(foreign), out _), foreign);
     }
 
     [Theory]

@@ -52,7 +52,6 @@ internal sealed class BackupReader : IDisposable
 
     /// <summary>"1.x" version string of the document, "legacy-array", or "unknown" before the start was read.</summary>
     public string Format => _legacy ? BackupFormat.LegacyArrayFormat : Version ?? "unknown";
-    public bool IsLegacy => _legacy;
     public string? Version { get; private set; }
     public DateTimeOffset? CreatedAt { get; private set; }
     public long? DeclaredRecords { get; private set; }

@@ -51,14 +51,6 @@ public sealed class SkvKeyBuilder
 
     public void Clear() => _length = 0;
 
-    /// <summary>Cuts the key back to <paramref name="length"/> bytes (to reuse a common prefix).</summary>
-    public void Truncate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length);
-        _length = length;
-    }
-
     public SkvKeyBuilder AppendRaw(ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(Grow(bytes.Length));
