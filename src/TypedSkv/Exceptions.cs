@@ -33,11 +33,18 @@ public sealed class SkvFormatException : SkvException
 /// <summary>Another writer (in this or another process) holds the store open.</summary>
 public sealed class SkvLockedException : SkvException
 {
-    public SkvLockedException(string path, Exception? inner = null)
-        : base($"{path} is open for writing by another process or store instance (lock file {path}{SkvStore.LockFileSuffix}); open it read-only with SkvStore.OpenReadOnly, or close the other writer", inner)
-        => FilePath = path;
+    public SkvLockedException(string path, int? holderProcessId = null, Exception? inner = null)
+        : base($"{path} is open for writing by {(holderProcessId is { } pid ? $"process {pid}" : "another process or store instance")}; " +
+               "only one writer at a time: read-only commands (and SkvStore.OpenReadOnly) work beside it, or wait until it closes", inner)
+    {
+        FilePath = path;
+        HolderProcessId = holderProcessId;
+    }
 
     public string FilePath { get; }
+
+    /// <summary>The writer's process id as it wrote it into the lock side file, when known.</summary>
+    public int? HolderProcessId { get; }
 }
 
 /// <summary>A key that must exist does not.</summary>
@@ -50,4 +57,19 @@ public sealed class SkvKeyNotFoundException : SkvException
 public sealed class SkvKeyExistsException : SkvException
 {
     public SkvKeyExistsException(ReadOnlySpan<byte> key) : base($"key already exists: {KeyFormatter.Describe(key)}") { }
+}
+
+/// <summary>A write waited longer than <see cref="SkvOptions.WriteLockTimeout"/> for the store's write lock.</summary>
+public sealed class SkvWriteLockTimeoutException : SkvException
+{
+    public SkvWriteLockTimeoutException(string path, TimeSpan timeout)
+        : base($"{path}: timed out after {timeout.TotalSeconds:0.###} s waiting for the store's write lock, which another write or an open transaction holds " +
+               "(a transaction holds it until Commit or Dispose: write through the transaction, not the store, while it is open)")
+    {
+        FilePath = path;
+        Timeout = timeout;
+    }
+
+    public string FilePath { get; }
+    public TimeSpan Timeout { get; }
 }

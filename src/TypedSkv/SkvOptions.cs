@@ -32,4 +32,14 @@ public sealed record SkvOptions
 
     /// <summary>Size of the in-process write buffer in bytes (default 256 KiB).</summary>
     public int WriteBufferSize { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// How long a write waits for the store's write lock, held by another write or by an open transaction, before it
+    /// fails with <see cref="SkvWriteLockTimeoutException"/> (default 1 minute; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// waits for ever). A transaction holds the lock from Begin to Commit or Dispose.
+    /// </summary>
+    public TimeSpan WriteLockTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The file-system seam (tests inject faults through it); null: a fresh one per store.</summary>
+    internal Storage.FileSeam? Seam { get; init; }
 }

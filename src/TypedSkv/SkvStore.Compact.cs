@@ -24,19 +24,35 @@ public sealed partial class SkvStore
         {
             var s = _state;
             var old = s.File;
-            old.FlushBuffer();
+            var seam = old.Seam;
+            try
+            {
+                old.FlushBuffer();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _pipeline.CheckFailedWrite(old, ex);
+                throw;
+            }
             long before = old.AppendEnd;
-            string scratch = FilePath + CompactSuffix;
+            var status = Native.Stat(old.Handle, _realPath);
+            if (status.LinkCount > 1)
+                throw new SkvException($"{FilePath} has {status.LinkCount} hard links: compaction replaces the file by a rename, which would leave " +
+                    "the other names on the old data; remove the other links (a symlink is fine) or copy the store with backup and restore");
+            string scratch = _realPath + CompactSuffix;
             if (File.Exists(scratch)) File.Delete(scratch);
 
             var handle = File.OpenHandle(scratch, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             DataFile? fresh = null;
+            bool renamed = false;
             try
             {
+                // the new file takes the old one's permission bits and owner (an app running as another user keeps access)
+                Native.CopyModeAndOwner(handle, scratch, status);
                 Span<byte> header = stackalloc byte[RecordFormat.FileHeaderSize];
                 RecordFormat.WriteFileHeader(header, CreatedAt);
-                RandomAccess.Write(handle, header, 0);
-                fresh = new DataFile(FilePath, handle, RecordFormat.FileHeaderSize, _options.WriteBufferSize, writable: true);
+                seam.Write(handle, scratch, header, 0);
+                fresh = new DataFile(FilePath, handle, RecordFormat.FileHeaderSize, _options.WriteBufferSize, writable: true, seam);
 
                 long liveBytes = 0;
                 IEnumerable<(ReadOnlyMemory<byte>, IndexEntry)> Rewrite()
@@ -52,20 +68,45 @@ public sealed partial class SkvStore
                 }
                 // the new index is built dense while the records are copied, in key order
                 KeyIndex.Node root = KeyIndex.Build(Rewrite());
-                fresh.SyncToDisk();
-                File.Move(scratch, FilePath, overwrite: true);
-                DirectorySync.SyncParentOf(FilePath);
+                _pipeline.SyncAll(fresh);
 
+                // the writer lock moves to the new file before its name does, so no second writer can slip in
+                var previousLock = _lock!.MoveTo(scratch);
+                try
+                {
+                    seam.Rename(scratch, _realPath);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _lock.MoveBack(previousLock);
+                    _pipeline.Poison($"compaction could not rename {scratch} over the store ({ex.Message})", ex);
+                    throw;
+                }
+                renamed = true;
+                previousLock.Dispose();
+                // the name holds the new file now, synced or not: writes must go there
                 _state = new StoreState(root, s.Count, fresh, s.Count, liveBytes);
                 // writers still waiting for a sync of the old file: their records are in the new, synced one
-                old.MarkDurable(old.AppendEnd);
+                _pipeline.MarkDurable(old, old.AppendEnd);
                 old.Release();
+                try
+                {
+                    seam.SyncDirectoryOf(_realPath);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _pipeline.Poison($"compaction could not sync the directory after its rename ({ex.Message})", ex);
+                    throw;
+                }
                 return new SkvCompactionResult(s.Count, before, fresh.AppendEnd, started.Elapsed);
             }
             catch
             {
-                if (fresh is not null) fresh.Release(); else handle.Dispose();
-                if (File.Exists(scratch)) File.Delete(scratch);
+                if (!renamed)
+                {
+                    if (fresh is not null) fresh.Release(); else handle.Dispose();
+                    if (File.Exists(scratch)) File.Delete(scratch);
+                }
                 throw;
             }
         }

@@ -7,8 +7,7 @@ public sealed partial class SkvStore
 {
     private enum PutMode { Upsert, InsertOnly, UpdateOnly }
 
-    private int _transactionThread = -1;
-    private readonly WriterActivity _activity = new(); // who is writing right now, for group commit
+    private SkvTransaction? _openTransaction;
 
     /// <summary>Insert or overwrite.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => WriteOne(PutMode.Upsert, key, value);
@@ -50,10 +49,10 @@ public sealed partial class SkvStore
         {
             var s = _state;
             if (!KeyIndex.TryFind(s.Root, key, out _)) return false;
-            long offset = s.File.Append(RecordKind.Delete, RecordFlags.None, key, default);
-            var root = KeyIndex.Remove(s.Root, key, new object(), out var removed);
             file = s.File;
-            end = CommitLocked(file, offset, s with
+            long offset = AppendLocked(file, RecordKind.Delete, key, default);
+            var root = KeyIndex.Remove(s.Root, key, new object(), out var removed);
+            end = _pipeline.CommitLocked(file, offset, s with
             {
                 Root = root,
                 Count = s.Count - 1,
@@ -65,7 +64,7 @@ public sealed partial class SkvStore
         {
             ExitSingleWrite();
         }
-        WaitDurableIfNeeded(file, end);
+        _pipeline.WaitDurable(file, end);
         return true;
     }
 
@@ -78,15 +77,15 @@ public sealed partial class SkvStore
         try
         {
             var s = _state;
-            long offset = s.File.Append(RecordKind.Clear, RecordFlags.None, default, default);
             file = s.File;
-            end = CommitLocked(file, offset, s with { Root = KeyIndex.Empty, Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 });
+            long offset = AppendLocked(file, RecordKind.Clear, default, default);
+            end = _pipeline.CommitLocked(file, offset, s with { Root = KeyIndex.Empty, Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 });
         }
         finally
         {
             ExitSingleWrite();
         }
-        WaitDurableIfNeeded(file, end);
+        _pipeline.WaitDurable(file, end);
     }
 
     private bool WriteOne(PutMode mode, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -104,12 +103,12 @@ public sealed partial class SkvStore
                 bool exists = KeyIndex.TryFind(s.Root, key, out _);
                 if (exists == (mode == PutMode.InsertOnly)) return false;
             }
-            long offset = s.File.Append(RecordKind.Put, RecordFlags.None, key, value);
+            file = s.File;
+            long offset = AppendLocked(file, RecordKind.Put, key, value);
             var root = KeyIndex.Set(s.Root, key, new IndexEntry(offset, value.Length), new object(), out var previous);
             long live = s.LiveBytes + RecordFormat.RecordSize(key.Length, value.Length);
             if (previous is { } p) live -= RecordFormat.RecordSize(key.Length, p.ValueLength);
-            file = s.File;
-            end = CommitLocked(file, offset, s with
+            end = _pipeline.CommitLocked(file, offset, s with
             {
                 Root = root,
                 Count = previous is null ? s.Count + 1 : s.Count,
@@ -121,7 +120,7 @@ public sealed partial class SkvStore
         {
             ExitSingleWrite();
         }
-        WaitDurableIfNeeded(file, end);
+        _pipeline.WaitDurable(file, end);
         return true;
     }
 
@@ -136,22 +135,48 @@ public sealed partial class SkvStore
     }
 
     /// <summary>
+    /// <see cref="Write"/> without blocking a thread while it waits for the write lock or, in Fsync mode, for the
+    /// group commit's sync.
+    /// </summary>
+    public async Task WriteAsync(SkvWriteBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.IsEmpty) return;
+        using var tx = await BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        batch.ApplyTo(tx);
+        await tx.CommitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Starts a write transaction: it holds the store's write lock until Commit or Dispose, so keep it short
-    /// (other writers wait; readers do not). Its writes stream to the file as they are made, so it can be larger
-    /// than memory; they become visible and durable together at Commit, and vanish on Dispose without Commit
-    /// or on a crash before Commit.
+    /// (other writers wait, up to <see cref="SkvOptions.WriteLockTimeout"/>; readers do not). It is not tied to a
+    /// thread: it may be used across <c>await</c>, from one flow at a time. Its writes stream to the file as they are
+    /// made, so it can be larger than memory; they become visible and durable together at Commit, and never take
+    /// effect on Dispose without Commit or on a crash before Commit.
     /// </summary>
     public SkvTransaction BeginTransaction()
     {
         EnterWrite();
+        return StartTransaction();
+    }
+
+    /// <summary><see cref="BeginTransaction"/>, waiting for the write lock without blocking a thread.</summary>
+    public async Task<SkvTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        return StartTransaction();
+    }
+
+    private SkvTransaction StartTransaction()
+    {
         try
         {
-            _transactionThread = Environment.CurrentManagedThreadId;
-            return new SkvTransaction(this, _state);
+            var tx = new SkvTransaction(this, _state, _pipeline);
+            Volatile.Write(ref _openTransaction, tx);
+            return tx;
         }
         catch
         {
-            _transactionThread = -1;
             ExitWrite();
             throw;
         }
@@ -163,8 +188,25 @@ public sealed partial class SkvStore
         EnterWrite();
         try
         {
-            if (durable) _state.File.SyncToDisk();
-            else _state.File.FlushBuffer();
+            var file = _state.File;
+            if (durable)
+            {
+                _pipeline.SyncAll(file);
+            }
+            else
+            {
+                _pipeline.ThrowIfPoisoned();
+                try
+                {
+                    file.FlushBuffer();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _pipeline.CheckFailedWrite(file, ex);
+                    throw;
+                }
+                Volatile.Write(ref file.CommittedEnd, file.FlushedEnd);
+            }
         }
         finally
         {
@@ -174,102 +216,78 @@ public sealed partial class SkvStore
 
     // ------------------------------------------------------------------ plumbing shared with SkvTransaction
 
-    internal void EnterWrite()
+    private void CheckWritable()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (IsReadOnly) throw new SkvException($"{FilePath} is open read-only");
-        if (_transactionThread == Environment.CurrentManagedThreadId)
-            throw new InvalidOperationException("this thread has a transaction open on the store: write through the transaction, or commit it first");
-        _writeLock.Wait();
+        _pipeline.ThrowIfPoisoned();
+    }
+
+    internal void EnterWrite()
+    {
+        CheckWritable();
+        _pipeline.Enter();
+        AfterEnter();
+    }
+
+    private async ValueTask EnterWriteAsync(CancellationToken cancellationToken)
+    {
+        CheckWritable();
+        await _pipeline.EnterAsync(cancellationToken).ConfigureAwait(false);
+        AfterEnter();
+    }
+
+    private void AfterEnter()
+    {
         if (Volatile.Read(ref _disposed) != 0)
         {
-            _writeLock.Release();
+            _pipeline.Exit();
             throw new ObjectDisposedException(nameof(SkvStore));
         }
     }
 
-    internal void ExitWrite() => _writeLock.Release();
+    internal void ExitWrite() => _pipeline.Exit();
 
     /// <summary>The write lock for one Put/Delete/Clear, counted as in flight until it has appended (group commit).</summary>
     private void EnterSingleWrite()
     {
-        _activity.Enter();
+        _pipeline.Activity.Enter();
         try
         {
             EnterWrite();
         }
         catch
         {
-            _activity.Appended();
+            _pipeline.Activity.Appended();
             throw;
         }
     }
 
     private void ExitSingleWrite()
     {
-        _activity.Appended();
+        _pipeline.Activity.Appended();
         ExitWrite();
     }
 
     internal void EndTransaction()
     {
-        _transactionThread = -1;
+        Volatile.Write(ref _openTransaction, null);
         ExitWrite();
     }
 
     internal void Publish(StoreState state) => _state = state;
 
-    /// <summary>
-    /// Makes a single-record write visible: the durability mode's in-lock part first, so that a write the OS
-    /// refused (disk full) is cut off again and never seen by readers; returns the end a Fsync caller waits for.
-    /// </summary>
-    private long CommitLocked(DataFile file, long recordOffset, StoreState next)
+    /// <summary>Appends one record of a single write; a refusal of the OS is checked for bytes it may have left.</summary>
+    private long AppendLocked(DataFile file, RecordKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        long end;
         try
         {
-            end = AfterCommitLocked(file);
+            return file.Append(kind, RecordFlags.None, key, value);
         }
-        catch
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            file.TruncateTo(recordOffset);
+            _pipeline.CheckFailedWrite(file, ex);
             throw;
-        }
-        _state = next;
-        PinForDurability(file);
-        return end;
-    }
-
-    /// <summary>
-    /// A Fsync writer waits for its sync after leaving the write lock; pin the file (under the lock, where it is
-    /// still current) so that a compaction or Dispose meanwhile cannot close it under the wait.
-    /// </summary>
-    internal void PinForDurability(DataFile file)
-    {
-        if (_options.Durability == SkvDurability.Fsync && !file.TryAcquire())
-            throw new ObjectDisposedException(nameof(SkvStore));
-    }
-
-    /// <summary>Applies the durability mode's in-lock part; returns the file end a Fsync caller waits for.</summary>
-    internal long AfterCommitLocked(DataFile file)
-    {
-        // Fsync too hands the record to the OS here, under the lock: a refused write is then rolled back unseen,
-        // and what is left for the group commit outside the lock is the fsync alone
-        if (_options.Durability != SkvDurability.None) file.FlushBuffer();
-        return file.AppendEnd;
-    }
-
-    /// <summary>Waits for the group commit that covers <paramref name="end"/>, then lets go of the pin.</summary>
-    internal void WaitDurableIfNeeded(DataFile file, long end)
-    {
-        if (_options.Durability != SkvDurability.Fsync) return;
-        try
-        {
-            file.WaitDurable(end, _writeLock, _activity);
-        }
-        finally
-        {
-            file.Release();
         }
     }
 

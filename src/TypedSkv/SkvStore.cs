@@ -12,7 +12,8 @@ namespace TypedSkv;
 /// <param name="Reason">Why the tail was considered torn, or null.</param>
 public sealed record SkvRecoveryReport(long TruncatedBytes, int DiscardedBatchRecords, string? Reason)
 {
-    public bool Repaired => TruncatedBytes > 0;
+    /// <summary>Whether opening found a torn tail: bytes cut (ignored, read-only) or an unfinished batch dropped.</summary>
+    public bool Repaired => TruncatedBytes > 0 || DiscardedBatchRecords > 0;
 }
 
 /// <summary>Size figures of a store.</summary>
@@ -38,25 +39,30 @@ public sealed partial class SkvStore : IDisposable
     internal const string CompactSuffix = ".compact";
 
     private volatile StoreState _state;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly FileStream? _lockFile;
+    private readonly CommitPipeline _pipeline;
+    private readonly FileLock? _lock;
     private readonly SkvOptions _options;
+    private readonly string _realPath;
     private int _disposed;
 
-    private SkvStore(string path, StoreState state, FileStream? lockFile, SkvOptions options, SkvRecoveryReport recovery, DateTimeOffset created)
+    private SkvStore(string path, string realPath, StoreState state, FileLock? fileLock, SkvOptions options, SkvRecoveryReport recovery,
+        DateTimeOffset created, int formatVersion)
     {
         FilePath = path;
+        _realPath = realPath;
         _state = state;
-        _lockFile = lockFile;
+        _lock = fileLock;
         _options = options;
+        _pipeline = new CommitPipeline(path, options.Durability, options.WriteLockTimeout, Publish);
         Recovery = recovery;
         CreatedAt = created;
+        FormatVersion = formatVersion;
     }
 
     /// <summary>The data file's path, as given to Open.</summary>
     public string FilePath { get; }
 
-    public bool IsReadOnly => _lockFile is null;
+    public bool IsReadOnly => _lock is null;
     public SkvDurability Durability => _options.Durability;
 
     /// <summary>What opening the file repaired (torn tail, unfinished batch).</summary>
@@ -65,11 +71,17 @@ public sealed partial class SkvStore : IDisposable
     /// <summary>When the data file was first created.</summary>
     public DateTimeOffset CreatedAt { get; }
 
+    /// <summary>The data file's format version (a writable open upgrades a 0.1.0 file, version 1, to the current one).</summary>
+    public int FormatVersion { get; }
+
     /// <summary>The current data file (fault injection in tests).</summary>
     internal DataFile CurrentFile => _state.File;
 
     /// <summary>Group-commit fsyncs of the current file (tests and diagnostics).</summary>
     internal long SyncCount => Interlocked.Read(ref _state.File.SyncCount);
+
+    /// <summary>Whether the store refuses writes after a failure on the durability path (reopen it).</summary>
+    public bool IsFailed => _pipeline.IsPoisoned;
 
     /// <summary>Number of keys.</summary>
     public long Count => _state.Count;
@@ -82,43 +94,84 @@ public sealed partial class SkvStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new SkvOptions();
         if (options.WriteBufferSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "WriteBufferSize must be positive");
+        if (options.WriteLockTimeout < TimeSpan.Zero && options.WriteLockTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(options), "WriteLockTimeout must be positive or Timeout.InfiniteTimeSpan");
         if (!options.CreateIfMissing && !File.Exists(path))
             throw new FileNotFoundException($"store file not found: {path}", path);
         string? dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (dir is not null && !Directory.Exists(dir))
             throw new DirectoryNotFoundException($"directory of store file does not exist: {dir}");
+        string realPath = ResolveRealPath(path);
+        var seam = options.Seam ?? new FileSeam();
 
-        FileStream lockFile = FileLock.Acquire(path);
+        var fileLock = FileLock.Acquire(path, realPath);
         SafeFileHandle? handle = null;
         try
         {
             // a compaction that crashed before its rename left only a scratch file; the data file is intact
-            if (File.Exists(path + CompactSuffix)) File.Delete(path + CompactSuffix);
-            handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            DateTimeOffset created = InitializeOrCheckHeader(path, handle);
+            if (File.Exists(realPath + CompactSuffix)) File.Delete(realPath + CompactSuffix);
+            handle = File.OpenHandle(realPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            var (created, version) = InitializeOrCheckHeader(path, handle, seam);
             long length = RandomAccess.GetLength(handle);
             var scan = LogScanner.Scan(path, handle, length, options.DropDamagedTail);
+            if (version < RecordFormat.FormatVersion)
+            {
+                // 0.1.0 readers do not know Abort records: from now on they are told the version instead of misreading
+                Span<byte> header = stackalloc byte[RecordFormat.FileHeaderSize];
+                RecordFormat.WriteFileHeader(header, created);
+                seam.Write(handle, path, header, 0);
+                seam.SyncData(handle, path);
+            }
             if (scan.ValidEnd < length)
             {
-                RandomAccess.SetLength(handle, scan.ValidEnd);
-                RandomAccess.FlushToDisk(handle);
+                // only bytes that were never a valid record are cut: the valid records of an unfinished batch stay,
+                // closed by an Abort record, so that no range a reader may have read is ever given other bytes
+                seam.SetLength(handle, path, scan.ValidEnd);
             }
-            var file = new DataFile(path, handle, scan.ValidEnd, options.WriteBufferSize, writable: true);
-            var state = new StoreState(scan.Root, scan.Count, file, scan.FileRecords, scan.LiveBytes);
-            var recovery = new SkvRecoveryReport(scan.TornBytes, scan.DiscardedBatchRecords, scan.TornReason);
-            return new SkvStore(path, state, lockFile, options, recovery, created);
+            var file = new DataFile(path, handle, scan.ValidEnd, options.WriteBufferSize, writable: true, seam);
+            long fileRecords = scan.FileRecords;
+            if (scan.OpenBatchRecords > 0)
+            {
+                file.AppendBatchEnd(RecordKind.Abort, scan.OpenBatchRecords);
+                file.FlushBuffer();
+                fileRecords += scan.OpenBatchRecords + 1;
+                file.CommittedEnd = file.FlushedEnd;
+            }
+            if (scan.ValidEnd < length || scan.OpenBatchRecords > 0)
+            {
+                file.SyncData();
+                file.DurableEnd = file.FlushedEnd;
+            }
+            var state = new StoreState(scan.Root, scan.Count, file, fileRecords, scan.LiveBytes);
+            var recovery = new SkvRecoveryReport(length - scan.ValidEnd, scan.OpenBatchRecords, scan.TornReason);
+            return new SkvStore(path, realPath, state, fileLock, options, recovery, created, RecordFormat.FormatVersion);
         }
         catch
         {
             handle?.Dispose();
-            lockFile.Dispose();
+            fileLock.Dispose();
             throw;
         }
     }
 
+    /// <summary>The path of the file itself when <paramref name="path"/> is a symlink (compaction renames over the real file).</summary>
+    private static string ResolveRealPath(string path)
+    {
+        var info = new FileInfo(path);
+        try
+        {
+            return info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+        }
+        catch (IOException)
+        {
+            return info.FullName; // a dangling or looping link: opening it reports the problem
+        }
+    }
+
     /// <summary>
-    /// Opens a store for reading only. Needs no lock, so it works while another process writes; it sees every
-    /// record committed before this call, and ignores a write in progress at the end of the file.
+    /// Opens a store for reading only. Needs no lock, so it works while another process writes; it sees exactly
+    /// the records committed before this call (a committed prefix of the log), and ignores a write in progress at
+    /// the end of the file.
     /// </summary>
     public static SkvStore OpenReadOnly(string path)
     {
@@ -131,14 +184,23 @@ public sealed partial class SkvStore : IDisposable
             if (length < RecordFormat.FileHeaderSize)
                 throw new SkvFormatException(path, $"file is {length} bytes, too short for a TypedSkv header");
             Span<byte> header = stackalloc byte[RecordFormat.FileHeaderSize];
-            RandomAccess.Read(handle, header, 0);
-            if (RecordFormat.CheckFileHeader(header, out var created) is { } problem) throw new SkvFormatException(path, problem);
-            var scan = LogScanner.Scan(path, handle, length);
-            var file = new DataFile(path, handle, scan.ValidEnd, 0, writable: false);
+            DateTimeOffset created = default;
+            ushort version = 0;
+            string? problem = null;
+            // a writer upgrading a 0.1.0 header rewrites these 32 bytes in place: a torn read of them is retried
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                RandomAccess.Read(handle, header, 0);
+                problem = RecordFormat.CheckFileHeader(header, out created, out version);
+                if (problem is null) break;
+            }
+            if (problem is not null) throw new SkvFormatException(path, problem);
+            var scan = LogScanner.Scan(path, handle, length, concurrentWriterPossible: true);
+            var file = new DataFile(path, handle, scan.CommittedEnd, 0, writable: false, FileSeam.Default);
             var state = new StoreState(scan.Root, scan.Count, file, scan.FileRecords, scan.LiveBytes);
             // nothing is cut (the tail may be another process's append in progress); Recovery says what was ignored
-            return new SkvStore(path, state, null, new SkvOptions { Durability = SkvDurability.None },
-                new SkvRecoveryReport(scan.TornBytes, scan.DiscardedBatchRecords, scan.TornReason), created);
+            return new SkvStore(path, path, state, null, new SkvOptions { Durability = SkvDurability.None },
+                new SkvRecoveryReport(length - scan.CommittedEnd, scan.OpenBatchRecords, scan.TornReason), created, version);
         }
         catch
         {
@@ -147,7 +209,25 @@ public sealed partial class SkvStore : IDisposable
         }
     }
 
-    private static DateTimeOffset InitializeOrCheckHeader(string path, SafeFileHandle handle)
+    /// <summary>
+    /// Whether a writer (in any process) holds the store open now. A torn tail seen by a read-only open is a write
+    /// in progress when this is true, and damage or a crash's leftovers when it is false.
+    /// </summary>
+    public static bool HasActiveWriter(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return Native.IsLockedByOther(handle);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static (DateTimeOffset Created, ushort Version) InitializeOrCheckHeader(string path, SafeFileHandle handle, FileSeam seam)
     {
         long length = RandomAccess.GetLength(handle);
         Span<byte> header = stackalloc byte[RecordFormat.FileHeaderSize];
@@ -161,14 +241,14 @@ public sealed partial class SkvStore : IDisposable
                 throw new SkvFormatException(path, "not a TypedSkv data file (bad magic bytes)");
             var now = DateTimeOffset.UtcNow;
             RecordFormat.WriteFileHeader(header, now);
-            RandomAccess.Write(handle, header, 0);
-            RandomAccess.FlushToDisk(handle);
-            DirectorySync.SyncParentOf(path);
-            return DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
+            seam.Write(handle, path, header, 0);
+            seam.SyncData(handle, path);
+            seam.SyncDirectoryOf(path);
+            return (DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds()), RecordFormat.FormatVersion);
         }
         RandomAccess.Read(handle, header, 0);
-        if (RecordFormat.CheckFileHeader(header, out var created) is { } problem) throw new SkvFormatException(path, problem);
-        return created;
+        if (RecordFormat.CheckFileHeader(header, out var created, out var version) is { } problem) throw new SkvFormatException(path, problem);
+        return (created, version);
     }
 
     // ------------------------------------------------------------------ reads
@@ -263,7 +343,7 @@ public sealed partial class SkvStore : IDisposable
     public SkvStats GetStats()
     {
         var s = _state;
-        return new SkvStats(s.Count, s.FileRecords - s.Count, s.File.AppendEnd, s.LiveBytes, RecordFormat.FormatVersion);
+        return new SkvStats(s.Count, s.FileRecords - s.Count, s.File.AppendEnd, s.LiveBytes, FormatVersion);
     }
 
     internal static byte[] Utf8(string s)
@@ -272,21 +352,31 @@ public sealed partial class SkvStore : IDisposable
         return Encoding.UTF8.GetBytes(s);
     }
 
+    /// <summary>
+    /// Syncs and closes the store. Refused (<see cref="InvalidOperationException"/>) while a transaction is open:
+    /// commit or dispose it first. After a failure on the durability path the final sync is refused too, and the
+    /// store is closed all the same.
+    /// </summary>
     public void Dispose()
     {
-        if (_transactionThread == Environment.CurrentManagedThreadId)
-            throw new InvalidOperationException("this thread has a transaction open on the store: commit or dispose it before disposing the store");
+        if (Volatile.Read(ref _openTransaction) is not null)
+            throw new InvalidOperationException("a transaction is open on the store: commit or dispose it before disposing the store");
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _writeLock.Wait();
+        if (IsReadOnly)
+        {
+            _state.File.Release();
+            return;
+        }
+        _pipeline.Enter();
         try
         {
-            if (!IsReadOnly) _state.File.SyncToDisk();
+            _pipeline.SyncAll(_state.File);
         }
         finally
         {
             _state.File.Release();
-            _lockFile?.Dispose();
-            _writeLock.Release();
+            _lock?.Dispose();
+            _pipeline.Exit();
         }
     }
 

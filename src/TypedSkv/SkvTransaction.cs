@@ -6,12 +6,15 @@ namespace TypedSkv;
 
 /// <summary>
 /// A write transaction from <see cref="SkvStore.BeginTransaction"/>: reads see its own writes, other readers
-/// see none of them until <see cref="Commit"/>. Not thread-safe; use it from one thread at a time.
-/// Dispose without Commit rolls back (the records already appended are cut off the file).
+/// see none of them until <see cref="Commit"/>. Not tied to a thread (it may cross <c>await</c>), but not
+/// thread-safe: use it from one flow at a time. Dispose without Commit rolls back: records that never left the
+/// write buffer are dropped, and records that reached the file are closed by an Abort record, so that no reader
+/// ever sees them take effect and no file range is reused.
 /// </summary>
 public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
 {
     private readonly SkvStore _store;
+    private readonly CommitPipeline _pipeline;
     private readonly StoreState _start;
     private readonly DataFile _file;
     private readonly long _startOffset;
@@ -22,9 +25,10 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     private int _records;
     private bool _finished;
 
-    internal SkvTransaction(SkvStore store, StoreState start)
+    internal SkvTransaction(SkvStore store, StoreState start, CommitPipeline pipeline)
     {
         _store = store;
+        _pipeline = pipeline;
         _start = start;
         _file = start.File;
         _startOffset = _file.AppendEnd;
@@ -44,8 +48,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         ThrowIfFinished();
         SkvStore.ValidateKey(key);
         SkvStore.ValidateValue(value);
-        long offset = _file.Append(RecordKind.Put, RecordFlags.InBatch, key, value);
-        _records++;
+        long offset = Append(RecordKind.Put, key, value);
         _root = KeyIndex.Set(_root, key, new IndexEntry(offset, value.Length), _owner, out var previous);
         _liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
         if (previous is { } p) _liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
@@ -60,8 +63,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         ThrowIfFinished();
         SkvStore.ValidateKey(key);
         if (!KeyIndex.TryFind(_root, key, out _)) return false;
-        _file.Append(RecordKind.Delete, RecordFlags.InBatch, key, default);
-        _records++;
+        Append(RecordKind.Delete, key, default);
         _root = KeyIndex.Remove(_root, key, _owner, out var removed);
         _count--;
         _liveBytes -= RecordFormat.RecordSize(key.Length, removed!.Value.ValueLength);
@@ -74,8 +76,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public void Clear()
     {
         ThrowIfFinished();
-        _file.Append(RecordKind.Clear, RecordFlags.InBatch, default, default);
-        _records++;
+        Append(RecordKind.Clear, default, default);
         _root = KeyIndex.Empty;
         _count = 0;
         _liveBytes = 0;
@@ -99,37 +100,73 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         return KeyIndex.TryFind(_root, key, out _);
     }
 
+    private long Append(RecordKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        _pipeline.ThrowIfPoisoned();
+        try
+        {
+            long offset = _file.Append(kind, RecordFlags.InBatch, key, value);
+            _records++;
+            return offset;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.CheckFailedWrite(_file, ex);
+            throw;
+        }
+    }
+
     /// <summary>Makes every write of the transaction visible and (per the store's durability) durable, at once.</summary>
     public void Commit()
     {
+        long end = CommitLocked();
+        if (end >= 0) _pipeline.WaitDurable(_file, end);
+    }
+
+    /// <summary><see cref="Commit"/>, waiting for the durable sync (Fsync mode) without blocking a thread.</summary>
+    public async Task CommitAsync()
+    {
+        long end = CommitLocked();
+        if (end >= 0) await _pipeline.WaitDurableAsync(_file, end).ConfigureAwait(false);
+    }
+
+    /// <summary>The commit up to leaving the write lock; returns the end to wait for, or -1 when nothing was written.</summary>
+    private long CommitLocked()
+    {
         ThrowIfFinished();
         _finished = true;
-        long end;
         try
         {
-            if (_records == 0) return;
-            _file.AppendCommit(_records);
-            // durability's in-lock part before publishing: a commit the OS refused is rolled back unseen
-            end = _store.AfterCommitLocked(_file);
-            _store.Publish(_start with
+            if (_records == 0) return -1;
+            _pipeline.ThrowIfPoisoned();
+            long commitAt = _file.AppendEnd;
+            try
+            {
+                _file.AppendBatchEnd(RecordKind.Commit, _records);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _pipeline.CheckFailedWrite(_file, ex);
+                throw;
+            }
+            // the pipeline hands the records to the OS before publishing: a commit the OS refused is undone unseen
+            return _pipeline.CommitLocked(_file, commitAt, _start with
             {
                 Root = _root,
                 Count = _count,
                 FileRecords = _start.FileRecords + _records + 1,
                 LiveBytes = _liveBytes,
             });
-            _store.PinForDurability(_file);
         }
         catch
         {
-            _file.TruncateTo(_startOffset);
+            AbortLocked();
             throw;
         }
         finally
         {
             _store.EndTransaction();
         }
-        _store.WaitDurableIfNeeded(_file, end);
     }
 
     void ISkvWriteTransaction.Delete(ReadOnlySpan<byte> key) => Delete(key);
@@ -144,11 +181,32 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         _finished = true;
         try
         {
-            _file.TruncateTo(_startOffset);
+            AbortLocked();
         }
         finally
         {
             _store.EndTransaction();
+        }
+    }
+
+    /// <summary>
+    /// Undoes the transaction in the file without shortening it: records still in the write buffer are forgotten;
+    /// once some reached the OS, an Abort record closes the batch (readers drop it). Caller holds the write lock.
+    /// </summary>
+    private void AbortLocked()
+    {
+        if (_records == 0 || _pipeline.IsPoisoned) return;
+        if (_file.TryDiscardBuffered(_startOffset)) return;
+        // (a commit record the OS refused was already dropped from the buffer by the pipeline)
+        try
+        {
+            _file.AppendBatchEnd(RecordKind.Abort, _records);
+            // the batch and its Abort stay in the file as dead records, which stats count and compaction drops
+            _store.Publish(_start with { FileRecords = _start.FileRecords + _records + 1 });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.Poison("a rolled-back transaction could not be closed with its Abort record", ex);
         }
     }
 

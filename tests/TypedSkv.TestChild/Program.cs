@@ -101,6 +101,58 @@ switch (mode)
             output.Flush();
         }
     }
+    case "probe":
+    {
+        // runs a list of operations on a Fsync store and prints one line per operation: "<op><i> ok" or
+        // "<op><i> fail <ExceptionType>: <message>"; the parent runs this under strace with injected failures
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync });
+        int i = 0;
+        foreach (string op in args[2].Split(','))
+        {
+            string name = op.Split(':')[0] + i;
+            try
+            {
+                switch (op.Split(':')[0])
+                {
+                    case "put": store.Put($"probe{i}", $"value{i}"); break;
+                    case "tx":
+                        using (var tx = store.BeginTransaction())
+                        {
+                            tx.Put($"probe{i}", $"value{i}");
+                            tx.Commit();
+                        }
+                        break;
+                    case "compact": store.Compact(); break;
+                    case "backup": store.Backup(op[(op.IndexOf(':') + 1)..]); break;
+                    default: throw new ArgumentException("unknown op " + op);
+                }
+                output.WriteLine(name + " ok");
+            }
+            catch (Exception ex)
+            {
+                output.WriteLine($"{name} fail {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+            }
+            output.Flush();
+            i++;
+        }
+        try
+        {
+            store.Dispose();
+        }
+        catch (SkvException)
+        {
+            // a poisoned store refuses its final sync too
+        }
+        return 0;
+    }
+    case "hold-ro":
+    {
+        using var store = SkvStore.OpenReadOnly(path);
+        output.WriteLine("ready " + store.Count);
+        output.Flush();
+        Console.In.ReadLine();
+        return 0;
+    }
     default:
         Console.Error.WriteLine("unknown mode " + mode);
         return 2;

@@ -45,31 +45,41 @@ public sealed class FailureInteractionTests : IDisposable
     }
 
     [Fact]
-    public void A_write_that_fails_part_way_then_a_rollback_leave_a_file_that_reopens()
+    public void A_write_that_fails_part_way_poisons_the_store_and_the_file_reopens_without_it()
     {
-        using (var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Flush, WriteBufferSize = 4096 }))
+        var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Flush, WriteBufferSize = 4096 });
+        store.Put("base", "0");
+        var file = store.CurrentFile;
+        var buffer = (byte[])typeof(DataFile).GetField("_buffer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(file)!;
+        var tx = store.BeginTransaction();
+        // the disk fills up part way through a flush: a prefix of complete records lands in the file
+        file.BeforeWrite = (offset, length) =>
         {
-            store.Put("base", "0");
-            var file = store.CurrentFile;
-            var buffer = (byte[])typeof(DataFile).GetField("_buffer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(file)!;
-            var tx = store.BeginTransaction();
-            // the disk fills up part way through a flush: a prefix of complete records lands in the file
-            file.BeforeWrite = (offset, length) =>
-            {
-                RandomAccess.Write(file.Handle, buffer.AsSpan(0, length - 100), offset);
-                throw new IOException("No space left on device");
-            };
-            Assert.Throws<IOException>(() =>
-            {
-                for (int i = 0; i < 100; i++) tx.Put(Encoding.UTF8.GetBytes($"k{i:D3}"), new byte[300]);
-            });
-            file.BeforeWrite = null;
-            tx.Dispose();
-            store.Put("after", "1");
+            RandomAccess.Write(file.Handle, buffer.AsSpan(0, length - 100), offset);
+            throw new IOException("No space left on device");
+        };
+        Assert.Throws<IOException>(() =>
+        {
+            for (int i = 0; i < 100; i++) tx.Put(Encoding.UTF8.GetBytes($"k{i:D3}"), new byte[300]);
+        });
+        file.BeforeWrite = null;
+        tx.Dispose();
+        // the landed bytes may already be read by another process and cannot be taken back: no more writes
+        var refused = Assert.Throws<SkvException>(() => store.Put("after", "1"));
+        Assert.Contains("reopen", refused.Message);
+        Assert.True(store.IsFailed);
+        Assert.Equal("0", store.GetString("base"));
+        Assert.Throws<SkvException>(() => store.Dispose());
+
+        using (var reopened = SkvStore.Open(DbPath))
+        {
+            Assert.Equal(["base"], reopened.Scan().Select(e => e.KeyString));
+            Assert.True(reopened.Recovery.Repaired);
+            reopened.Put("after", "1");
         }
-        using var reopened = SkvStore.Open(DbPath);
-        Assert.Equal(["after", "base"], reopened.Scan().Select(e => e.KeyString));
-        Assert.False(reopened.Recovery.Repaired);
+        using var again = SkvStore.Open(DbPath);
+        Assert.Equal(["after", "base"], again.Scan().Select(e => e.KeyString));
+        Assert.False(again.Recovery.Repaired);
     }
 
     [Fact]
@@ -91,7 +101,7 @@ public sealed class FailureInteractionTests : IDisposable
     }
 
     [Fact]
-    public void Disposing_the_store_on_the_thread_that_holds_its_transaction_is_refused_not_a_deadlock()
+    public void Disposing_the_store_while_its_transaction_is_open_is_refused_not_a_deadlock()
     {
         var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None });
         var tx = store.BeginTransaction();

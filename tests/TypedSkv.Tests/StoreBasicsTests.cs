@@ -234,7 +234,7 @@ public sealed class StoreBasicsTests : IDisposable
         Assert.Equal(1, stats.LiveRecords);
         Assert.Equal(3, stats.DeadRecords); // old a, b, b's tombstone
         Assert.Equal(new FileInfo(DbPath).Length, stats.FileSizeBytes);
-        Assert.Equal(1, stats.FormatVersion);
+        Assert.Equal(2, stats.FormatVersion);
     }
 
     [Fact]

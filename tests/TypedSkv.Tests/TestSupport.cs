@@ -82,16 +82,25 @@ public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
 
-    public ChildProcess(params string[] args)
+    public ChildProcess(params string[] args) : this(null, args) { }
+
+    /// <param name="wrapper">A command line to run the child under (e.g. strace and its options), or null.</param>
+    /// <param name="args">The child's arguments.</param>
+    public ChildProcess(string[]? wrapper, string[] args)
     {
         string dll = System.IO.Path.Combine(AppContext.BaseDirectory, "TypedSkv.TestChild.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(wrapper is null ? "dotnet" : wrapper[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (wrapper is not null)
+        {
+            foreach (var w in wrapper.Skip(1)) psi.ArgumentList.Add(w);
+            psi.ArgumentList.Add("dotnet");
+        }
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start child");
@@ -130,9 +139,11 @@ public sealed class ChildProcess : IDisposable
         _process.Dispose();
     }
 
-    public static (int ExitCode, string Output) Run(params string[] args)
+    public static (int ExitCode, string Output) Run(params string[] args) => RunWrapped(null, args);
+
+    public static (int ExitCode, string Output) RunWrapped(string[]? wrapper, params string[] args)
     {
-        using var child = new ChildProcess(args);
+        using var child = new ChildProcess(wrapper, args);
         child.Process.StandardInput.Close();
         string output = child.Process.StandardOutput.ReadToEnd();
         int code = child.WaitForExit();

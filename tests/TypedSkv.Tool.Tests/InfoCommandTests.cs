@@ -24,7 +24,7 @@ public sealed class InfoCommandTests : IDisposable
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("records:        9", r.Stdout);
-        Assert.Contains("format version: 1", r.Stdout);
+        Assert.Contains("format version: 2", r.Stdout);
         Assert.Equal("", r.Stderr);
     }
 
@@ -43,7 +43,7 @@ public sealed class InfoCommandTests : IDisposable
         Assert.Equal(0, json.GetProperty("deadRecords").GetInt64());
         Assert.Equal(new FileInfo(db).Length, json.GetProperty("fileSizeBytes").GetInt64());
         Assert.True(json.GetProperty("liveBytes").GetInt64() > 0);
-        Assert.Equal(1, json.GetProperty("formatVersion").GetInt32());
+        Assert.Equal(2, json.GetProperty("formatVersion").GetInt32());
         Assert.True(DateTimeOffset.TryParse(json.GetProperty("created").GetString(), out _));
     }
 

@@ -47,7 +47,8 @@ internal static class BackupCreator
                             : $"the keyspace changed during the backup: counted {total} records, then read {records}; back up while writers are paused, or run it again");
                     checksum = writer.Complete();
                 }
-                file.Flush(flushToDisk: true);
+                file.Flush();
+                TypedSkv.Storage.Native.SyncData(file.SafeFileHandle, temp); // checked: Flush(true) ignores a failed fsync
                 bytes = file.Length;
             }
             BackupFiles.Publish(temp, fullPath);

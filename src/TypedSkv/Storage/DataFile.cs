@@ -9,28 +9,38 @@ namespace TypedSkv.Storage;
 /// One open data file: positional reads for any thread, appends through a write buffer for the single writer.
 /// Reads never lock. A record still in the write buffer is copied out of it seqlock-style: the copy counts
 /// only if no flush happened meanwhile (a flush moves <see cref="_flushedEnd"/>), else the record is on disk.
-/// Reference-counted so that a compaction can retire the file while readers still use it.
+/// The file only grows while it is open: nothing here ever shortens it or writes over bytes that reached the OS,
+/// so a reader in another process never sees a range change under it. Reference-counted so that a compaction can
+/// retire the file while readers still use it. Committing, durability and failure policy live in
+/// <see cref="CommitPipeline"/>; every system call goes through the store's <see cref="FileSeam"/>.
 /// </summary>
 internal sealed class DataFile
 {
     private readonly SafeFileHandle _handle;
+    private readonly FileSeam _seam;
     private readonly byte[] _buffer;
     private int _bufferLength;
     private long _flushedEnd;   // bytes [0, _flushedEnd) are in the OS; the buffer holds [_flushedEnd, _appendEnd)
     private long _appendEnd;
-    private long _durableEnd;
     private int _refs = 1;
     private MappedRegion? _map;                       // newest (largest) map; older ones stay mapped until release
     private readonly List<MappedRegion> _maps = [];
-    private readonly object _syncGate = new();
-    private bool _syncInProgress;
-    private SkvException? _failure; // set once the file can no longer promise durability; refuses writes
 
-    public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable)
+    /// <summary>End of the last committed write that has reached the OS: what a group-commit sync may acknowledge.</summary>
+    internal long CommittedEnd;
+
+    /// <summary>Everything before this offset is on stable storage (or was copied into a synced newer file).</summary>
+    internal long DurableEnd;
+
+    /// <summary>Data syncs of this file so far (for tests and diagnostics).</summary>
+    internal long SyncCount;
+
+    public DataFile(string path, SafeFileHandle handle, long end, int bufferSize, bool writable, FileSeam seam)
     {
         Path = path;
         _handle = handle;
-        _flushedEnd = _appendEnd = _durableEnd = end;
+        _seam = seam;
+        _flushedEnd = _appendEnd = CommittedEnd = DurableEnd = end;
         _buffer = writable ? new byte[Math.Max(bufferSize, 4096)] : [];
         Remap();
     }
@@ -41,27 +51,42 @@ internal sealed class DataFile
         long flushed = _flushedEnd;
         long mapped = _map?.Length ?? 0;
         if (flushed - mapped < Math.Max(mapped / 2, 4 << 20) && !(_map is null && flushed > RecordFormat.FileHeaderSize)) return;
-        if (MappedRegion.TryCreate(_handle, flushed) is { } map)
+        try
         {
-            _maps.Add(map);
-            Volatile.Write(ref _map, map);
+            if (_seam.Map(_handle, Path, flushed) is { } map)
+            {
+                _maps.Add(map);
+                Volatile.Write(ref _map, map);
+            }
+        }
+        catch (IOException)
+        {
+            // no map: reads fall back to positional reads
         }
     }
 
     public string Path { get; }
 
-    /// <summary>Group-commit fsyncs made so far (for tests and diagnostics).</summary>
-    internal long SyncCount;
-
     /// <summary>Fault injection for tests: called before every write to the file with (offset, length).</summary>
-    internal Action<long, int>? BeforeWrite;
+    internal Action<long, int>? BeforeWrite
+    {
+        set => _seam.Fault = value is null ? null : (op, _, offset, length) => { if (op == FileOperation.Write) value(offset, (int)length); };
+    }
 
-    /// <summary>Fault injection for tests: called before every fsync.</summary>
-    internal Action? BeforeFsync;
+    /// <summary>Fault injection for tests: called before every data sync.</summary>
+    internal Action? BeforeFsync
+    {
+        set => _seam.Fault = value is null ? null : (op, _, _, _) => { if (op == FileOperation.SyncData) value(); };
+    }
 
     /// <summary>Logical end of the file: everything appended, flushed or still in the write buffer.</summary>
     public long AppendEnd => Volatile.Read(ref _appendEnd);
+
+    /// <summary>Bytes [0, FlushedEnd) have been handed to the OS.</summary>
+    public long FlushedEnd => Volatile.Read(ref _flushedEnd);
+
     internal SafeFileHandle Handle => _handle;
+    internal FileSeam Seam => _seam;
 
     public bool TryAcquire()
     {
@@ -113,7 +138,7 @@ internal sealed class DataFile
     {
         while (dest.Length > 0)
         {
-            int n = RandomAccess.Read(_handle, dest, offset);
+            int n = _seam.Read(_handle, Path, dest, offset);
             if (n <= 0) throw new SkvCorruptionException(Path, offset, "unexpected end of file inside a record");
             dest = dest[n..];
             offset += n;
@@ -179,12 +204,11 @@ internal sealed class DataFile
             throw new SkvCorruptionException(Path, offset, $"index points at a record that is not the value of key {KeyFormatter.Describe(expectedKey)}");
     }
 
-    // ---------------------------------------------------------------- writes (single writer)
+    // ---------------------------------------------------------------- writes (single writer, under the write lock)
 
-    /// <summary>Appends one record; returns its offset. Caller holds the store's write lock.</summary>
+    /// <summary>Appends one record; returns its offset.</summary>
     public long Append(RecordKind kind, RecordFlags flags, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        ThrowIfFailed();
         long offset = _appendEnd;
         int size = checked((int)RecordFormat.RecordSize(key.Length, value.Length));
         if (size > _buffer.Length - _bufferLength) FlushBuffer();
@@ -200,7 +224,7 @@ internal sealed class DataFile
         try
         {
             RecordFormat.Write(rec.AsSpan(0, size), offset, kind, flags, key, value);
-            WriteToFile(rec.AsSpan(0, size), offset);
+            _seam.Write(_handle, Path, rec.AsSpan(0, size), offset);
         }
         finally
         {
@@ -213,18 +237,19 @@ internal sealed class DataFile
         return offset;
     }
 
-    public long AppendCommit(int recordCount)
+    /// <summary>Appends the Commit (or Abort) record that ends a batch of <paramref name="recordCount"/> records.</summary>
+    public long AppendBatchEnd(RecordKind kind, int recordCount)
     {
         Span<byte> count = stackalloc byte[RecordFormat.CommitValueLength];
         BinaryPrimitives.WriteInt32LittleEndian(count, recordCount);
-        return Append(RecordKind.Commit, RecordFlags.None, default, count);
+        return Append(kind, RecordFlags.None, default, count);
     }
 
-    /// <summary>Hands buffered records to the OS. Caller holds the store's write lock.</summary>
+    /// <summary>Hands buffered records to the OS. On failure the buffer is kept as it was.</summary>
     public void FlushBuffer()
     {
         if (_bufferLength == 0) return;
-        WriteToFile(_buffer.AsSpan(0, _bufferLength), _flushedEnd);
+        _seam.Write(_handle, Path, _buffer.AsSpan(0, _bufferLength), _flushedEnd);
         // publish before the buffer is reused: readers that copied from it meanwhile see the change and re-read;
         // the full fence keeps the next appends' stores into the buffer behind it on weakly ordered CPUs too
         Volatile.Write(ref _flushedEnd, _appendEnd);
@@ -234,166 +259,34 @@ internal sealed class DataFile
     }
 
     /// <summary>
-    /// Writes at the end of the file. When the OS refuses part way (disk full), whatever part did land is cut off
-    /// again, so the file never holds stray records past its logical end that a later open would take for damage.
+    /// Forgets the records from <paramref name="offset"/> on, which must all still be in the write buffer (they
+    /// never reached the OS, so no reader anywhere saw them). Returns false when some of them already reached the OS.
     /// </summary>
-    private void WriteToFile(ReadOnlySpan<byte> data, long offset)
+    public bool TryDiscardBuffered(long offset)
     {
-        try
-        {
-            BeforeWrite?.Invoke(offset, data.Length);
-            RandomAccess.Write(_handle, data, offset);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            try
-            {
-                RandomAccess.SetLength(_handle, offset);
-            }
-            catch (Exception cut) when (cut is IOException or UnauthorizedAccessException)
-            {
-                Fail($"a failed write could not be cut off the end of the file ({cut.Message})", ex);
-            }
-            throw;
-        }
-    }
-
-    private void Fail(string what, Exception cause) =>
-        Interlocked.CompareExchange(ref _failure, new SkvException($"{Path}: {what}; the store takes no more writes: reopen it", cause), null);
-
-    private void ThrowIfFailed()
-    {
-        if (Volatile.Read(ref _failure) is { } failure) throw failure;
-    }
-
-    /// <summary>
-    /// Everything up to <paramref name="end"/> is durable by other means (a compaction copied it into a new file and
-    /// synced that): wake whoever waits for a sync of this file.
-    /// </summary>
-    public void MarkDurable(long end)
-    {
-        lock (_syncGate)
-        {
-            if (end > _durableEnd) Volatile.Write(ref _durableEnd, end);
-            Monitor.PulseAll(_syncGate);
-        }
-    }
-
-    /// <summary>
-    /// Makes everything up to <paramref name="end"/> durable. Concurrent callers share fsyncs (group commit): one
-    /// caller at a time is the leader and syncs everything appended so far; the others wait for the sync that
-    /// covers them and are all woken at once, so whoever appended during a sync is covered by the next one.
-    /// </summary>
-    public void WaitDurable(long end, SemaphoreSlim writeLock, WriterActivity writers)
-    {
-        if (Volatile.Read(ref _durableEnd) >= end) return;
-        lock (_syncGate)
-        {
-            while (true)
-            {
-                if (_durableEnd >= end) return;
-                // after a failed fsync a retry may "succeed" for pages the OS already dropped: acknowledge nothing
-                ThrowIfFailed();
-                if (!_syncInProgress)
-                {
-                    _syncInProgress = true;
-                    break;
-                }
-                Monitor.Wait(_syncGate);
-            }
-        }
-        long synced = 0;
-        try
-        {
-            // Writers that are between their call and their append would just miss this sync and need another:
-            // give them a moment (bounded far below an fsync's cost) to append first.
-            for (int i = 0; i < 256 && writers.Pending > 0; i++) Thread.Yield();
-            // The target is read under the write lock: then no transaction is open, so it cannot include records a
-            // rollback would cut off again (committed writes are already in the OS; the flush covers None-mode ones).
-            long target;
-            writeLock.Wait();
-            try
-            {
-                FlushBuffer();
-                target = _appendEnd;
-            }
-            finally
-            {
-                writeLock.Release();
-            }
-            // the write lock is free again: other writers append while this thread waits for the disk
-            Fsync();
-            Interlocked.Increment(ref SyncCount);
-            synced = target;
-        }
-        finally
-        {
-            lock (_syncGate)
-            {
-                if (synced > _durableEnd) Volatile.Write(ref _durableEnd, synced);
-                _syncInProgress = false;
-                Monitor.PulseAll(_syncGate);
-            }
-        }
-    }
-
-    public void SyncToDisk()
-    {
-        lock (_syncGate)
-        {
-            ThrowIfFailed();
-            FlushBuffer();
-            Fsync();
-            Volatile.Write(ref _durableEnd, _appendEnd);
-        }
-    }
-
-    /// <summary>
-    /// fsync, and if it fails, refuse every later write: after a failed fsync the OS may have dropped the dirty
-    /// pages and a retry can report success for data that is gone, so nothing more may be acknowledged as durable.
-    /// </summary>
-    private void Fsync()
-    {
-        try
-        {
-            BeforeFsync?.Invoke();
-            RandomAccess.FlushToDisk(_handle);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Fail($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
-            throw;
-        }
-    }
-
-    /// <summary>Drops everything from <paramref name="offset"/> on (an aborted batch). Caller holds the write lock.</summary>
-    public void TruncateTo(long offset)
-    {
-        if (offset >= _flushedEnd)
-        {
-            _bufferLength = (int)(offset - _flushedEnd);
-        }
-        else
-        {
-            // cut the file first: if that fails, nothing here has changed, and the file is poisoned rather than left
-            // with records the bookkeeping no longer knows about
-            try
-            {
-                RandomAccess.SetLength(_handle, offset);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Fail($"rolling back could not cut the file back to {offset} bytes ({ex.Message})", ex);
-                throw;
-            }
-            _bufferLength = 0;
-            Volatile.Write(ref _flushedEnd, offset);
-            Interlocked.MemoryBarrier();
-        }
+        if (offset < _flushedEnd) return false;
+        _bufferLength = (int)(offset - _flushedEnd);
         Volatile.Write(ref _appendEnd, offset);
-        lock (_syncGate)
+        return true;
+    }
+
+    /// <summary>Whether the file on disk holds bytes past what was handed to the OS on purpose (a write that failed part way).</summary>
+    public bool HasBytesPastFlushedEnd()
+    {
+        try
         {
-            if (_durableEnd > offset) Volatile.Write(ref _durableEnd, offset);
+            return RandomAccess.GetLength(_handle) > _flushedEnd;
         }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>fdatasync, checked (through the seam).</summary>
+    public void SyncData()
+    {
+        _seam.SyncData(_handle, Path);
+        Interlocked.Increment(ref SyncCount);
     }
 }

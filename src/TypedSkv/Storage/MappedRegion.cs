@@ -27,6 +27,9 @@ internal sealed unsafe class MappedRegion : IDisposable
 
     public long Length { get; }
 
+    /// <summary>Called once the map is gone (the seam's strict mode counts live maps per file).</summary>
+    internal Action? Unmapped { get; set; }
+
     public static MappedRegion? TryCreate(SafeFileHandle handle, long length)
     {
         if (length <= 0) return null;
@@ -68,5 +71,6 @@ internal sealed unsafe class MappedRegion : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
+        Unmapped?.Invoke();
     }
 }

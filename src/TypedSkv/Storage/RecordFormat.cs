@@ -11,6 +11,12 @@ internal enum RecordKind : byte
     Clear = 3,
     /// <summary>Ends a batch: the batch's records take effect only when this record is intact.</summary>
     Commit = 4,
+    /// <summary>
+    /// Ends a batch that was rolled back: the batch's records (their count is the value) never take effect. Rolled-back
+    /// bytes stay in the file as dead space, so a file range is never reused for other bytes while a reader may have
+    /// seen it (format version 2).
+    /// </summary>
+    Abort = 5,
 }
 
 [Flags]
@@ -25,7 +31,7 @@ internal enum RecordFlags : byte
 /// Layout of the data file (docs/file-format.md). All integers little-endian.
 /// File header, 32 bytes:
 ///   0  8  magic "TYPEDSKV"
-///   8  2  format version (1)
+///   8  2  format version (2; 1 = 0.1.0, read too)
 ///   10 2  header size (32)
 ///   12 4  reserved, zero
 ///   16 8  creation time, Unix milliseconds
@@ -35,17 +41,21 @@ internal enum RecordFlags : byte
 ///   8  1  kind (RecordKind)
 ///   9  1  flags (RecordFlags)
 ///   10 2  key length (0..1024; 1..1024 for Put and Delete)
-///   12 4  value length (Put: the value; Commit: 4 bytes holding the batch's record count; else 0)
+///   12 4  value length (Put: the value; Commit/Abort: 4 bytes holding the batch's record count; else 0)
 ///   16    key bytes, value bytes
 /// </summary>
 internal static class RecordFormat
 {
     public static ReadOnlySpan<byte> Magic => "TYPEDSKV"u8;
-    public const ushort FormatVersion = 1;
+    /// <summary>The version this build writes: 2 added the Abort record.</summary>
+    public const ushort FormatVersion = 2;
+    /// <summary>The oldest version this build reads (0.1.0's files; upgraded to 2 at their first writable open).</summary>
+    public const ushort OldestReadableVersion = 1;
     public const int FileHeaderSize = 32;
     public const int HeaderSize = 16;
     public const int MaxKeyLength = 1024;
     public const int MaxValueLength = 1024 * 1024 * 1024; // 1 GiB
+    /// <summary>Value length of Commit and Abort records: an int32 count of the batch records before it.</summary>
     public const int CommitValueLength = 4;
 
     public static long RecordSize(int keyLength, int valueLength) => HeaderSize + (long)keyLength + valueLength;
@@ -86,29 +96,34 @@ internal static class RecordFormat
         RecordKind.Put => h.KeyLength is >= 1 and <= MaxKeyLength && h.ValueLength is >= 0 and <= MaxValueLength && (h.Flags & ~RecordFlags.InBatch) == 0,
         RecordKind.Delete => h.KeyLength is >= 1 and <= MaxKeyLength && h.ValueLength == 0 && (h.Flags & ~RecordFlags.InBatch) == 0,
         RecordKind.Clear => h.KeyLength == 0 && h.ValueLength == 0 && (h.Flags & ~RecordFlags.InBatch) == 0,
-        RecordKind.Commit => h.KeyLength == 0 && h.ValueLength == CommitValueLength && h.Flags == RecordFlags.None,
+        RecordKind.Commit or RecordKind.Abort => h.KeyLength == 0 && h.ValueLength == CommitValueLength && h.Flags == RecordFlags.None,
         _ => false,
     };
 
-    public static void WriteFileHeader(Span<byte> dest, DateTimeOffset created)
+    public static void WriteFileHeader(Span<byte> dest, DateTimeOffset created, ushort version = FormatVersion)
     {
         dest[..FileHeaderSize].Clear();
         Magic.CopyTo(dest);
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], version);
         BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], FileHeaderSize);
         BinaryPrimitives.WriteInt64LittleEndian(dest[16..], created.ToUnixTimeMilliseconds());
         BinaryPrimitives.WriteUInt64LittleEndian(dest[24..], XxHash3.HashToUInt64(dest[..24]));
     }
 
     /// <summary>Checks a file header; returns null when fine, else the problem.</summary>
-    public static string? CheckFileHeader(ReadOnlySpan<byte> src, out DateTimeOffset created)
+    public static string? CheckFileHeader(ReadOnlySpan<byte> src, out DateTimeOffset created) => CheckFileHeader(src, out created, out _);
+
+    /// <summary>Checks a file header; returns null when fine (with the file's format version), else the problem.</summary>
+    public static string? CheckFileHeader(ReadOnlySpan<byte> src, out DateTimeOffset created, out ushort version)
     {
         created = default;
+        version = 0;
         if (!src[..8].SequenceEqual(Magic)) return "not a TypedSkv data file (bad magic bytes)";
         if (BinaryPrimitives.ReadUInt64LittleEndian(src[24..]) != XxHash3.HashToUInt64(src[..24]))
             return "file header checksum mismatch";
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(src[8..]);
-        if (version != FormatVersion) return $"unsupported format version {version} (this build reads {FormatVersion})";
+        version = BinaryPrimitives.ReadUInt16LittleEndian(src[8..]);
+        if (version is < OldestReadableVersion or > FormatVersion)
+            return $"unsupported format version {version} (this build reads {OldestReadableVersion} to {FormatVersion})";
         if (BinaryPrimitives.ReadUInt16LittleEndian(src[10..]) != FileHeaderSize) return "unsupported file header size";
         created = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(src[16..]));
         return null;
