@@ -12,5 +12,6 @@ public static class Cases
         BackupKillCases.KillDuringBackup,
         HostileBackupCases.Run,
         EngineCases.Concurrency,
+        RollbackCases.ReadOnlyOpensBesideRollbacks,
     ];
 }

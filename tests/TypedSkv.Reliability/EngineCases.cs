@@ -333,3 +333,102 @@ public static class EngineCases
         return tally.Result($"{compactions} compactions, {snapshots} snapshot scans, {backups} verified backups, second writer refused");
     }
 }
+
+public static class RollbackCases
+{
+    /// <summary>
+    /// 6. One writer commits and rolls back transactions of random sizes (half of them rolled back, compacting now
+    /// and then) while two other processes open the store read-only again and again: every open must see a committed
+    /// prefix (all anchors, no phantom, the pair equal), with no false corruption and no unexpected exception type.
+    /// </summary>
+    public static CaseResult ReadOnlyOpensBesideRollbacks(Profile profile, string dir)
+    {
+        var tally = new Tally("6. read-only opens beside rollbacks");
+        var rnd = new Random(profile.Seed + 6);
+        string path = Path.Combine(dir, "rollback.skv");
+        const int anchors = 2000;
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Flush, WriteBufferSize = 4096 });
+        using (var tx = store.BeginTransaction())
+        {
+            for (int i = 0; i < anchors; i++) tx.Put($"a{i:D4}", $"a{i:D4}=0");
+            tx.Put("pair-a", "0");
+            tx.Put("pair-b", "0");
+            tx.Commit();
+        }
+        double seconds = profile.ConcurrencyDuration.TotalSeconds;
+        var readers = Enumerable.Range(0, 2)
+            .Select(_ => new ChildProcess("ro-opens", path, anchors.ToString(), seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .ToArray();
+        long committed = 0, rolledBack = 0, compactions = 0;
+        var until = DateTime.UtcNow + profile.ConcurrencyDuration;
+        try
+        {
+            for (long gen = 1; DateTime.UtcNow < until; gen++)
+            {
+                bool rollback = rnd.Next(2) == 0;
+                int size = rnd.Next(1, 400);
+                using var tx = store.BeginTransaction();
+                if (rollback)
+                {
+                    // deletes anchors and writes phantoms: none of it may ever be seen
+                    for (int i = 0; i < size; i++)
+                    {
+                        if (rnd.Next(2) == 0) tx.Delete($"a{rnd.Next(anchors):D4}");
+                        else tx.Put($"p{rnd.Next(100_000):D6}", $"p=phantom{gen}" + new string('p', rnd.Next(200)));
+                    }
+                    tx.Put("pair-a", "rolled back " + gen);
+                    tx.Dispose();
+                    rolledBack++;
+                }
+                else
+                {
+                    for (int i = 0; i < size; i++)
+                    {
+                        string key = $"x{rnd.Next(5000):D4}";
+                        if (rnd.Next(4) == 0) tx.Delete(key);
+                        else tx.Put(key, $"{key}={gen}" + new string('x', rnd.Next(300)));
+                    }
+                    string anchor = $"a{rnd.Next(anchors):D4}";
+                    if (rnd.Next(3) == 0) tx.Put(anchor, $"{anchor}={gen}"); // committed overwrites, never deletes
+                    tx.Put("pair-a", gen.ToString());
+                    tx.Put("pair-b", gen.ToString());
+                    tx.Commit();
+                    committed++;
+                }
+                if (gen % 300 == 0)
+                {
+                    store.Compact();
+                    compactions++;
+                }
+            }
+        }
+        finally
+        {
+            foreach (var reader in readers)
+            {
+                string? line = reader.ReadLine(TimeSpan.FromSeconds(seconds + 120));
+                tally.Iterations += ParseReader(line, tally);
+                reader.Dispose();
+            }
+        }
+        if (committed == 0 || rolledBack == 0) tally.Fail(ref tally.Unexpected, "the writer did not both commit and roll back");
+        return tally.Result($"{tally.Iterations:N0} read-only opens (iterations) beside {committed:N0} commits, {rolledBack:N0} rollbacks, {compactions} compactions");
+    }
+
+    private static long ParseReader(string? line, Tally tally)
+    {
+        // "opens N violations V corruption C unexpected U first ..."
+        if (line is null)
+        {
+            tally.Fail(ref tally.Unexpected, "a reader process printed nothing");
+            return 0;
+        }
+        var parts = line.Split(' ');
+        long opens = long.Parse(parts[1]), violations = long.Parse(parts[3]), corruption = long.Parse(parts[5]), unexpected = long.Parse(parts[7]);
+        string first = string.Join(' ', parts.Skip(9));
+        for (long i = 0; i < violations; i++) tally.Fail(ref tally.Wrong, first);
+        for (long i = 0; i < corruption + unexpected; i++) tally.Fail(ref tally.Unexpected, first);
+        if (opens == 0) tally.Fail(ref tally.Unexpected, "a reader process opened nothing");
+        return opens;
+    }
+}

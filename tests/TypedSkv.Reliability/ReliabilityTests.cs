@@ -24,4 +24,5 @@ public sealed class ReliabilityTests : IDisposable
     [Fact] public void Kill_during_backup() => Check(BackupKillCases.KillDuringBackup);
     [Fact] public void Hostile_backups() => Check(HostileBackupCases.Run);
     [Fact] public void Concurrency() => Check(EngineCases.Concurrency);
+    [Fact] public void Read_only_opens_beside_rollbacks() => Check(RollbackCases.ReadOnlyOpensBesideRollbacks);
 }

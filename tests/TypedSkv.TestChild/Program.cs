@@ -145,12 +145,48 @@ switch (mode)
         }
         return 0;
     }
-    case "hold-ro":
+    case "ro-opens":
     {
-        using var store = SkvStore.OpenReadOnly(path);
-        output.WriteLine("ready " + store.Count);
-        output.Flush();
-        Console.In.ReadLine();
+        // opens the store read-only again and again for the given seconds beside a writer that commits and rolls back
+        // transactions (the reliability harness), and checks that each open saw a committed state: all anchors
+        // (keys no committed transaction deletes), no phantom key (written only by rolled-back transactions), the
+        // pair written together by every committed transaction equal, every value naming its key
+        int anchors = int.Parse(args[2]);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+        long opens = 0, violations = 0, falseCorruption = 0, unexpected = 0;
+        string? first = null;
+        void Note(ref long counter, string what) { counter++; first ??= what; }
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                using var store = SkvStore.OpenReadOnly(path);
+                opens++;
+                long anchorsSeen = 0;
+                string? pairA = null, pairB = null;
+                foreach (var e in store.Scan())
+                {
+                    string key = e.KeyString, value = e.GetValueString();
+                    if (key == "pair-a") pairA = value;
+                    else if (key == "pair-b") pairB = value;
+                    else if (key.StartsWith('a')) anchorsSeen++;
+                    else if (key.StartsWith('p')) Note(ref violations, $"phantom key {key} of a rolled-back transaction");
+                    if (!key.StartsWith("pair", StringComparison.Ordinal) && !value.StartsWith(key + "=", StringComparison.Ordinal))
+                        Note(ref violations, $"{key} has value {value[..Math.Min(30, value.Length)]}");
+                }
+                if (anchorsSeen != anchors) Note(ref violations, $"saw {anchorsSeen} anchors, not {anchors}");
+                if (pairA != pairB) Note(ref violations, $"pair-a {pairA} but pair-b {pairB}: a transaction seen half applied");
+            }
+            catch (SkvCorruptionException ex)
+            {
+                Note(ref falseCorruption, "false corruption: " + ex.Message);
+            }
+            catch (Exception ex)
+            {
+                Note(ref unexpected, $"{ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        output.WriteLine($"opens {opens} violations {violations} corruption {falseCorruption} unexpected {unexpected} first {first}");
         return 0;
     }
     default:
