@@ -40,6 +40,19 @@ public sealed record SkvOptions
     /// </summary>
     public TimeSpan WriteLockTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Index checkpoints (<c>&lt;file&gt;.idx</c>): opening reads the checkpoint and replays only the log after it, and the
+    /// index pages come from the page cache instead of private memory (default true). False: every open replays the
+    /// whole log into memory, and no checkpoint is written.
+    /// </summary>
+    public bool UseCheckpoint { get; init; } = true;
+
+    /// <summary>A new checkpoint is written (in the background) once this many keys changed since the last one (default 100,000).</summary>
+    public int CheckpointThreshold { get; init; } = 100_000;
+
+    /// <summary>... or once the log has grown by this many bytes since it (default 32 MiB): bounds the replay after a crash.</summary>
+    public long CheckpointLogBytes { get; init; } = 32L << 20;
+
     /// <summary>The file-system seam (tests inject faults through it); null: a fresh one per store.</summary>
     internal Storage.FileSeam? Seam { get; init; }
 }

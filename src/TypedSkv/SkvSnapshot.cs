@@ -23,14 +23,14 @@ public sealed class SkvSnapshot : ISkvReadView
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {
         ThrowIfDisposed();
-        if (!_state.File.TryAcquire()) throw new ObjectDisposedException(nameof(SkvSnapshot));
+        if (!_state.TryPin()) throw new ObjectDisposedException(nameof(SkvSnapshot));
         try
         {
             return _state.TryGet(key, out value);
         }
         finally
         {
-            _state.File.Release();
+            _state.Unpin();
         }
     }
 
@@ -53,7 +53,7 @@ public sealed class SkvSnapshot : ISkvReadView
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
     {
         ThrowIfDisposed();
-        foreach (var (key, entry) in KeyIndex.Range(_state.Root, fromInclusive, toExclusive))
+        foreach (var (key, entry) in _state.Index.Range(fromInclusive, toExclusive))
         {
             ThrowIfDisposed();
             yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength);
@@ -64,6 +64,6 @@ public sealed class SkvSnapshot : ISkvReadView
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _state.File.Release();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _state.Unpin();
     }
 }

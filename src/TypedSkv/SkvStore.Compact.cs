@@ -19,6 +19,10 @@ public sealed partial class SkvStore
     public SkvCompactionResult Compact()
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
+        CheckWritable();
+        _checkpointGate.Wait(); // no background checkpoint writes <file>.idx meanwhile
+        try
+        {
         EnterWrite();
         try
         {
@@ -42,8 +46,9 @@ public sealed partial class SkvStore
             string scratch = _realPath + CompactSuffix;
             if (File.Exists(scratch)) File.Delete(scratch);
 
-            var handle = File.OpenHandle(scratch, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            var handle = Native.CreatePrivate(scratch);
             DataFile? fresh = null;
+            Checkpoint.Writer? checkpoint = null;
             bool renamed = false;
             try
             {
@@ -55,20 +60,44 @@ public sealed partial class SkvStore
                 fresh = new DataFile(FilePath, handle, RecordFormat.FileHeaderSize, _options.WriteBufferSize, writable: true, seam);
 
                 long liveBytes = 0;
-                IEnumerable<(ReadOnlyMemory<byte>, IndexEntry)> Rewrite()
+                // the new file's index checkpoint is written in the same pass: the index never has to be held in memory
+                checkpoint = _options.UseCheckpoint ? new Checkpoint.Writer(CheckpointPath, seam) : null;
+                var dense = new List<(ReadOnlyMemory<byte>, IndexEntry)>();
+                foreach (var (key, entry) in s.Index.Range(null, null))
                 {
-                    foreach (var (key, entry) in KeyIndex.Range(s.Root, null, null))
+                    // values are re-read with their checksum checked, so compaction never launders damage
+                    byte[] value = old.ReadValue(entry.Offset, key.Span, entry.ValueLength);
+                    long offset = fresh.Append(RecordKind.Put, RecordFlags.None, key.Span, value);
+                    liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
+                    var moved = new IndexEntry(offset, value.Length);
+                    if (checkpoint is not null) checkpoint.Add(key.Span, moved);
+                    else dense.Add((key.ToArray(), moved));
+                }
+                _pipeline.SyncAll(fresh);
+
+                // the new file's index, complete before the new file takes the name (readers switch to both at once)
+                var index = IndexLayers.Over(null) with { Active = KeyIndex.Build(dense), ActiveEntries = dense.Count };
+                if (checkpoint is not null)
+                {
+                    try
                     {
-                        // values are re-read with their checksum checked, so compaction never launders damage
-                        byte[] value = old.ReadValue(entry.Offset, key.Span, entry.ValueLength);
-                        long offset = fresh.Append(RecordKind.Put, RecordFlags.None, key.Span, value);
-                        liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
-                        yield return (key, new IndexEntry(offset, value.Length));
+                        // a crash between this rename and the data file's leaves a checkpoint that fails to match the
+                        // old file: the next open replays the log instead
+                        checkpoint.Complete(fresh.Handle, fresh.AppendEnd, s.Count, s.Count, liveBytes);
+                        var handleForRebuild = fresh.Handle;
+                        string path = _realPath;
+                        var cp = Checkpoint.TryOpen(CheckpointPath, fresh.Handle, fresh.AppendEnd,
+                            covered => LogScanner.IndexUpTo(path, handleForRebuild, covered), out string? why)
+                            ?? throw new IOException($"the index checkpoint just written does not validate: {why}");
+                        index = IndexLayers.Over(cp);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        // derived data: the index comes from the new log instead (the next checkpoint follows)
+                        LastCheckpointError = ex;
+                        index = LogScanner.Scan(FilePath, fresh.Handle, fresh.AppendEnd).Index;
                     }
                 }
-                // the new index is built dense while the records are copied, in key order
-                KeyIndex.Node root = KeyIndex.Build(Rewrite());
-                _pipeline.SyncAll(fresh);
 
                 // the writer lock moves to the new file before its name does, so no second writer can slip in
                 var previousLock = _lock!.MoveTo(scratch);
@@ -85,9 +114,8 @@ public sealed partial class SkvStore
                 renamed = true;
                 previousLock.Dispose();
                 // the name holds the new file now, synced or not: writes must go there
-                _state = new StoreState(root, s.Count, fresh, s.Count, liveBytes);
-                // writers still waiting for a sync of the old file: their records are in the new, synced one
-                _pipeline.MarkDurable(old, old.AppendEnd);
+                Publish(new StoreState(index, s.Count, fresh, s.Count, liveBytes));
+                _frozenAt = null;
                 old.Release();
                 try
                 {
@@ -95,9 +123,13 @@ public sealed partial class SkvStore
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
+                    // the waiters on the old file are not acknowledged: their records are only durable once the new
+                    // file's name is
                     _pipeline.Poison($"compaction could not sync the directory after its rename ({ex.Message})", ex);
                     throw;
                 }
+                // writers still waiting for a sync of the old file: their records are in the new file, durable now
+                _pipeline.MarkDurable(old, old.AppendEnd);
                 return new SkvCompactionResult(s.Count, before, fresh.AppendEnd, started.Elapsed);
             }
             catch
@@ -109,10 +141,19 @@ public sealed partial class SkvStore
                 }
                 throw;
             }
+            finally
+            {
+                checkpoint?.Dispose();
+            }
         }
         finally
         {
             ExitWrite();
+        }
+        }
+        finally
+        {
+            _checkpointGate.Release();
         }
     }
 }

@@ -48,13 +48,13 @@ public sealed partial class SkvStore
         try
         {
             var s = _state;
-            if (!KeyIndex.TryFind(s.Root, key, out _)) return false;
+            if (!s.Index.TryFind(key, out _)) return false;
             file = s.File;
             long offset = AppendLocked(file, RecordKind.Delete, key, default);
-            var root = KeyIndex.Remove(s.Root, key, new object(), out var removed);
+            var index = s.Index.Delete(key, new object(), out var removed);
             end = _pipeline.CommitLocked(file, offset, s with
             {
-                Root = root,
+                Index = index,
                 Count = s.Count - 1,
                 FileRecords = s.FileRecords + 1,
                 LiveBytes = s.LiveBytes - RecordFormat.RecordSize(key.Length, removed!.Value.ValueLength),
@@ -79,7 +79,7 @@ public sealed partial class SkvStore
             var s = _state;
             file = s.File;
             long offset = AppendLocked(file, RecordKind.Clear, default, default);
-            end = _pipeline.CommitLocked(file, offset, s with { Root = KeyIndex.Empty, Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 });
+            end = _pipeline.CommitLocked(file, offset, s with { Index = s.Index.Clear(), Count = 0, FileRecords = s.FileRecords + 1, LiveBytes = 0 });
         }
         finally
         {
@@ -100,17 +100,17 @@ public sealed partial class SkvStore
             var s = _state;
             if (mode != PutMode.Upsert)
             {
-                bool exists = KeyIndex.TryFind(s.Root, key, out _);
+                bool exists = s.Index.TryFind(key, out _);
                 if (exists == (mode == PutMode.InsertOnly)) return false;
             }
             file = s.File;
             long offset = AppendLocked(file, RecordKind.Put, key, value);
-            var root = KeyIndex.Set(s.Root, key, new IndexEntry(offset, value.Length), new object(), out var previous);
+            var index = s.Index.Put(key, new IndexEntry(offset, value.Length), new object(), out var previous);
             long live = s.LiveBytes + RecordFormat.RecordSize(key.Length, value.Length);
             if (previous is { } p) live -= RecordFormat.RecordSize(key.Length, p.ValueLength);
             end = _pipeline.CommitLocked(file, offset, s with
             {
-                Root = root,
+                Index = index,
                 Count = previous is null ? s.Count + 1 : s.Count,
                 FileRecords = s.FileRecords + 1,
                 LiveBytes = live,
@@ -266,16 +266,24 @@ public sealed partial class SkvStore
     private void ExitSingleWrite()
     {
         _pipeline.Activity.Appended();
+        MaybeCheckpointLocked();
         ExitWrite();
     }
 
     internal void EndTransaction()
     {
         Volatile.Write(ref _openTransaction, null);
+        MaybeCheckpointLocked();
         ExitWrite();
     }
 
-    internal void Publish(StoreState state) => _state = state;
+    /// <summary>Makes <paramref name="next"/> the state readers see (write lock held); lets go of a checkpoint it no longer uses.</summary>
+    internal void Publish(StoreState next)
+    {
+        var previous = _state;
+        _state = next;
+        if (previous.Index.Base is { } old && !ReferenceEquals(old, next.Index.Base)) old.Release();
+    }
 
     /// <summary>Appends one record of a single write; a refusal of the OS is checked for bytes it may have left.</summary>
     private long AppendLocked(DataFile file, RecordKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)

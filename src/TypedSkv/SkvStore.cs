@@ -27,7 +27,7 @@ public sealed record SkvStats(long LiveRecords, long DeadRecords, long FileSizeB
 /// <summary>
 /// An embedded key-value store in one log-structured file. Thread-safe: any number of threads read without
 /// locks while writes are serialized. Open with <see cref="Open"/> (one writer per file, enforced with an OS
-/// lock) or <see cref="OpenReadOnly"/> (any number, also while another process writes).
+/// lock) or <see cref="OpenReadOnly(string)"/> (any number, also while another process writes).
 /// </summary>
 public sealed partial class SkvStore : IDisposable
 {
@@ -111,9 +111,19 @@ public sealed partial class SkvStore : IDisposable
             // a compaction that crashed before its rename left only a scratch file; the data file is intact
             if (File.Exists(realPath + CompactSuffix)) File.Delete(realPath + CompactSuffix);
             handle = File.OpenHandle(realPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            var (created, version) = InitializeOrCheckHeader(path, handle, seam);
+            var (created, version) = InitializeOrCheckHeader(realPath, handle, seam);
             long length = RandomAccess.GetLength(handle);
-            var scan = LogScanner.Scan(path, handle, length, options.DropDamagedTail);
+            var checkpoint = OpenCheckpoint(realPath, handle, length, options.UseCheckpoint, out string? checkpointNote);
+            ScanResult scan;
+            try
+            {
+                scan = LogScanner.Scan(path, handle, length, options.DropDamagedTail, start: checkpoint);
+            }
+            catch
+            {
+                checkpoint?.Release();
+                throw;
+            }
             if (version < RecordFormat.FormatVersion)
             {
                 // 0.1.0 readers do not know Abort records: from now on they are told the version instead of misreading
@@ -142,9 +152,14 @@ public sealed partial class SkvStore : IDisposable
                 file.SyncData();
                 file.DurableEnd = file.FlushedEnd;
             }
-            var state = new StoreState(scan.Root, scan.Count, file, fileRecords, scan.LiveBytes);
+            var state = new StoreState(scan.Index, scan.Count, file, fileRecords, scan.LiveBytes);
             var recovery = new SkvRecoveryReport(length - scan.ValidEnd, scan.OpenBatchRecords, scan.TornReason);
-            return new SkvStore(path, realPath, state, fileLock, options, recovery, created, RecordFormat.FormatVersion);
+            var store = new SkvStore(path, realPath, state, fileLock, options, recovery, created, RecordFormat.FormatVersion)
+            {
+                CheckpointNote = checkpointNote,
+            };
+            store.AfterOpen();
+            return store;
         }
         catch
         {
@@ -153,6 +168,28 @@ public sealed partial class SkvStore : IDisposable
             throw;
         }
     }
+
+    /// <summary>The checkpoint beside the data file when it is valid for it; a replay of the log ignores it otherwise.</summary>
+    private static Checkpoint? OpenCheckpoint(string realPath, SafeFileHandle handle, long length, bool use, out string? note)
+    {
+        if (!use)
+        {
+            note = "index checkpoint not used (the whole log was replayed and verified)";
+            return null;
+        }
+        var cp = Checkpoint.TryOpen(realPath + Checkpoint.Suffix, handle, length,
+            covered => LogScanner.IndexUpTo(realPath, handle, covered), out note);
+        return cp;
+    }
+
+    /// <summary>
+    /// Why opening did not use an index checkpoint (missing, stale, damaged, another file's), or null when it did:
+    /// then only the log after the checkpoint was replayed and verified at open.
+    /// </summary>
+    public string? CheckpointNote { get; private init; }
+
+    /// <summary>Whether the open used an index checkpoint (replayed only the log after it).</summary>
+    public bool UsedCheckpoint => CheckpointNote is null;
 
     /// <summary>The path of the file itself when <paramref name="path"/> is a symlink (compaction renames over the real file).</summary>
     private static string ResolveRealPath(string path)
@@ -173,7 +210,13 @@ public sealed partial class SkvStore : IDisposable
     /// the records committed before this call (a committed prefix of the log), and ignores a write in progress at
     /// the end of the file.
     /// </summary>
-    public static SkvStore OpenReadOnly(string path)
+    public static SkvStore OpenReadOnly(string path) => OpenReadOnly(path, verifyWholeLog: false);
+
+    /// <summary>
+    /// <see cref="OpenReadOnly(string)"/>; with <paramref name="verifyWholeLog"/> the index checkpoint is ignored and
+    /// every record of the log is replayed and checksummed (what <c>dotnet skv check</c> does).
+    /// </summary>
+    public static SkvStore OpenReadOnly(string path, bool verifyWholeLog)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"store file not found: {path}", path);
@@ -195,12 +238,25 @@ public sealed partial class SkvStore : IDisposable
                 if (problem is null) break;
             }
             if (problem is not null) throw new SkvFormatException(path, problem);
-            var scan = LogScanner.Scan(path, handle, length, concurrentWriterPossible: true);
+            var checkpoint = OpenCheckpoint(ResolveRealPath(path), handle, length, !verifyWholeLog, out string? note);
+            ScanResult scan;
+            try
+            {
+                scan = LogScanner.Scan(path, handle, length, concurrentWriterPossible: true, start: checkpoint);
+            }
+            catch
+            {
+                checkpoint?.Release();
+                throw;
+            }
             var file = new DataFile(path, handle, scan.CommittedEnd, 0, writable: false, FileSeam.Default);
-            var state = new StoreState(scan.Root, scan.Count, file, scan.FileRecords, scan.LiveBytes);
+            var state = new StoreState(scan.Index, scan.Count, file, scan.FileRecords, scan.LiveBytes);
             // nothing is cut (the tail may be another process's append in progress); Recovery says what was ignored
             return new SkvStore(path, path, state, null, new SkvOptions { Durability = SkvDurability.None },
-                new SkvRecoveryReport(length - scan.CommittedEnd, scan.OpenBatchRecords, scan.TornReason), created, version);
+                new SkvRecoveryReport(length - scan.CommittedEnd, scan.OpenBatchRecords, scan.TornReason), created, version)
+            {
+                CheckpointNote = note,
+            };
         }
         catch
         {
@@ -260,7 +316,7 @@ public sealed partial class SkvStore : IDisposable
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var s = _state;
-            if (s.File.TryAcquire()) return s;
+            if (s.TryPin()) return s;
         }
     }
 
@@ -268,7 +324,7 @@ public sealed partial class SkvStore : IDisposable
     {
         var s = AcquireState();
         try { return s.TryGet(key, out value); }
-        finally { s.File.Release(); }
+        finally { s.Unpin(); }
     }
 
     /// <summary>
@@ -281,7 +337,7 @@ public sealed partial class SkvStore : IDisposable
         ArgumentNullException.ThrowIfNull(reader);
         var s = AcquireState();
         try { return s.TryRead(key, state, reader, out result); }
-        finally { s.File.Release(); }
+        finally { s.Unpin(); }
     }
 
     /// <summary>The value of a key; throws <see cref="SkvKeyNotFoundException"/> when missing.</summary>
@@ -292,8 +348,9 @@ public sealed partial class SkvStore : IDisposable
 
     public bool ContainsKey(ReadOnlySpan<byte> key)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _state.ContainsKey(key);
+        var s = AcquireState();
+        try { return s.ContainsKey(key); }
+        finally { s.Unpin(); }
     }
 
     public bool TryGet(string key, [NotNullWhen(true)] out string? value)
@@ -361,22 +418,34 @@ public sealed partial class SkvStore : IDisposable
     {
         if (Volatile.Read(ref _openTransaction) is not null)
             throw new InvalidOperationException("a transaction is open on the store: commit or dispose it before disposing the store");
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (IsReadOnly)
         {
-            _state.File.Release();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) _state.Unpin();
             return;
         }
-        _pipeline.Enter();
+        if (Volatile.Read(ref _disposed) != 0) return;
+        // a checkpoint being written finishes first (it needs the file); then the final one, so the next open is short.
+        // Waits without the write-lock timeout: the store is marked disposed only once nobody else writes, so a
+        // failed Dispose never leaves the lock and the file held
+        _checkpointGate.Wait();
+        _pipeline.EnterUnbounded();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            _pipeline.Exit();
+            _checkpointGate.Release();
+            return;
+        }
         try
         {
             _pipeline.SyncAll(_state.File);
+            if (ShouldCheckpointAtClose(_state)) TryWriteCheckpointLocked();
         }
         finally
         {
-            _state.File.Release();
+            _state.Unpin();
             _lock?.Dispose();
             _pipeline.Exit();
+            _checkpointGate.Release();
         }
     }
 

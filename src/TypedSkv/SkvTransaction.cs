@@ -19,7 +19,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     private readonly DataFile _file;
     private readonly long _startOffset;
     private readonly object _owner = new();
-    private KeyIndex.Node _root;
+    private IndexLayers _index;
     private long _count;
     private long _liveBytes;
     private int _records;
@@ -32,7 +32,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         _start = start;
         _file = start.File;
         _startOffset = _file.AppendEnd;
-        _root = start.Root;
+        _index = start.Index;
         _count = start.Count;
         _liveBytes = start.LiveBytes;
     }
@@ -49,7 +49,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         SkvStore.ValidateKey(key);
         SkvStore.ValidateValue(value);
         long offset = Append(RecordKind.Put, key, value);
-        _root = KeyIndex.Set(_root, key, new IndexEntry(offset, value.Length), _owner, out var previous);
+        _index = _index.Put(key, new IndexEntry(offset, value.Length), _owner, out var previous);
         _liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
         if (previous is { } p) _liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
         else _count++;
@@ -62,9 +62,9 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     {
         ThrowIfFinished();
         SkvStore.ValidateKey(key);
-        if (!KeyIndex.TryFind(_root, key, out _)) return false;
+        if (!_index.TryFind(key, out _)) return false;
         Append(RecordKind.Delete, key, default);
-        _root = KeyIndex.Remove(_root, key, _owner, out var removed);
+        _index = _index.Delete(key, _owner, out var removed);
         _count--;
         _liveBytes -= RecordFormat.RecordSize(key.Length, removed!.Value.ValueLength);
         return true;
@@ -77,7 +77,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     {
         ThrowIfFinished();
         Append(RecordKind.Clear, default, default);
-        _root = KeyIndex.Empty;
+        _index = _index.Clear();
         _count = 0;
         _liveBytes = 0;
     }
@@ -85,7 +85,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {
         ThrowIfFinished();
-        if (!KeyIndex.TryFind(_root, key, out var entry))
+        if (!_index.TryFind(key, out var entry))
         {
             value = null;
             return false;
@@ -97,7 +97,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public bool ContainsKey(ReadOnlySpan<byte> key)
     {
         ThrowIfFinished();
-        return KeyIndex.TryFind(_root, key, out _);
+        return _index.TryFind(key, out _);
     }
 
     private long Append(RecordKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -152,7 +152,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
             // the pipeline hands the records to the OS before publishing: a commit the OS refused is undone unseen
             return _pipeline.CommitLocked(_file, commitAt, _start with
             {
-                Root = _root,
+                Index = _index,
                 Count = _count,
                 FileRecords = _start.FileRecords + _records + 1,
                 LiveBytes = _liveBytes,

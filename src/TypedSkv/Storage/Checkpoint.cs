@@ -391,7 +391,7 @@ internal sealed unsafe class Checkpoint
             _temp = path + ".tmp";
             _seam = seam;
             if (File.Exists(_temp)) File.Delete(_temp);
-            _handle = File.OpenHandle(_temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+            _handle = Native.CreatePrivate(_temp); // it holds every key: readable by others only once it has the data file's mode
         }
 
         public long Entries { get; private set; }
@@ -446,6 +446,7 @@ internal sealed unsafe class Checkpoint
             BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(HIndexHash), XxHash3.HashToUInt64(index));
             BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(HHeaderHash), XxHash3.HashToUInt64(header.AsSpan(0, HHeaderHash)));
             _seam.Write(_handle, _temp, header, 0);
+            Native.CopyModeAndOwner(_handle, _temp, Native.Stat(data, _path));
             _seam.SyncData(_handle, _temp);
             _handle.Dispose();
             _seam.Rename(_temp, _path);

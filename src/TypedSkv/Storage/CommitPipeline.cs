@@ -50,6 +50,9 @@ internal sealed class CommitPipeline
         if (!await _writeLock.WaitAsync(LockTimeout, cancellationToken).ConfigureAwait(false)) throw LockTimedOut();
     }
 
+    /// <summary>The write lock without the timeout (Dispose: it must not give up and leave the store half closed).</summary>
+    public void EnterUnbounded() => _writeLock.Wait();
+
     public void Exit() => _writeLock.Release();
 
     private SkvWriteLockTimeoutException LockTimedOut() => new(_path, LockTimeout);

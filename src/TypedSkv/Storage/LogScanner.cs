@@ -11,7 +11,7 @@ namespace TypedSkv.Storage;
 /// after it, or -1; OpenBatchRecords: its records (they never take effect). Length: the file length scanned.
 /// </summary>
 internal sealed record ScanResult(
-    KeyIndex.Node Root,
+    IndexLayers Index,
     long Count,
     long FileRecords,
     long LiveBytes,
@@ -49,18 +49,25 @@ internal sealed class LogScanner
         _reader = new WindowReader(handle, length);
     }
 
-    /// <summary>Scans the file; <paramref name="concurrentWriterPossible"/> for a read-only scan (another process may write meanwhile).</summary>
-    public static ScanResult Scan(string path, SafeFileHandle handle, long length, bool dropDamagedTail = false, bool concurrentWriterPossible = false) =>
-        new LogScanner(path, handle, length, concurrentWriterPossible).Run(dropDamagedTail);
+    /// <summary>
+    /// Scans the file; <paramref name="concurrentWriterPossible"/> for a read-only scan (another process may write
+    /// meanwhile). With <paramref name="start"/>, only the log after the checkpoint's covered end is replayed, on top of it.
+    /// </summary>
+    public static ScanResult Scan(string path, SafeFileHandle handle, long length, bool dropDamagedTail = false, bool concurrentWriterPossible = false,
+        Checkpoint? start = null) =>
+        new LogScanner(path, handle, length, concurrentWriterPossible).Run(dropDamagedTail, start);
 
-    private ScanResult Run(bool dropDamagedTail)
+    /// <summary>The index of the log's first <paramref name="end"/> bytes, all in memory (a damaged checkpoint's stand-in).</summary>
+    public static KeyIndex.Node IndexUpTo(string path, SafeFileHandle handle, long end) => Scan(path, handle, end).Index.Active;
+
+    private ScanResult Run(bool dropDamagedTail, Checkpoint? start)
     {
         var owner = new object();
-        KeyIndex.Node root = KeyIndex.Empty;
-        long count = 0, fileRecords = 0, liveBytes = 0;
+        var index = IndexLayers.Over(start);
+        long count = start?.Count ?? 0, fileRecords = start?.FileRecords ?? 0, liveBytes = start?.LiveBytes ?? 0;
         List<(RecordKind Kind, byte[] Key, IndexEntry Entry)>? batch = null;
         long batchStart = -1;
-        long pos = RecordFormat.FileHeaderSize;
+        long pos = start?.CoveredEnd ?? RecordFormat.FileHeaderSize;
         string? badReason = null;
         int rereads = 0;
 
@@ -85,7 +92,7 @@ internal sealed class LogScanner
                         throw new SkvCorruptionException(_path, pos, $"batch {(h.Kind == RecordKind.Commit ? "commit" : "abort")} record says {batchCount} records, {have} precede it");
                     if (h.Kind == RecordKind.Commit)
                         foreach (var (kind, k, e) in batch ?? [])
-                            Apply(kind, k, e, ref root, ref count, ref liveBytes, owner);
+                            Apply(kind, k, e, ref index, ref count, ref liveBytes, owner);
                     batch = null;
                     batchStart = -1;
                 }
@@ -93,7 +100,7 @@ internal sealed class LogScanner
                 {
                     if (batch is not null)
                         throw new SkvCorruptionException(_path, pos, "record outside a batch that was never committed or rolled back");
-                    Apply(h.Kind, key, entry, ref root, ref count, ref liveBytes, owner);
+                    Apply(h.Kind, key, entry, ref index, ref count, ref liveBytes, owner);
                 }
                 pos += h.Size;
             }
@@ -116,25 +123,25 @@ internal sealed class LogScanner
         int open = batch?.Count ?? 0;
         if (open > 0) badReason ??= "batch without its commit record";
         // the replay grew the tree by inserts in file order; rebuild it dense (full leaves, exact key arrays)
-        root = KeyIndex.Build(KeyIndex.Range(root, null, null));
+        index = index.Densified();
         bool torn = validEnd < _length || open > 0;
-        return new ScanResult(root, count, fileRecords - open, liveBytes, validEnd, open > 0 ? batchStart : -1, open,
+        return new ScanResult(index, count, fileRecords - open, liveBytes, validEnd, open > 0 ? batchStart : -1, open,
             torn ? badReason : null, _length);
     }
 
-    private static void Apply(RecordKind kind, ReadOnlySpan<byte> key, IndexEntry entry, ref KeyIndex.Node root, ref long count,
+    private static void Apply(RecordKind kind, ReadOnlySpan<byte> key, IndexEntry entry, ref IndexLayers index, ref long count,
         ref long liveBytes, object owner)
     {
         switch (kind)
         {
             case RecordKind.Put:
-                root = KeyIndex.Set(root, key, entry, owner, out var previous);
+                index = index.Put(key, entry, owner, out var previous);
                 liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
                 if (previous is { } p) liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
                 else count++;
                 break;
             case RecordKind.Delete:
-                root = KeyIndex.Remove(root, key, owner, out var removed);
+                index = index.Delete(key, owner, out var removed);
                 if (removed is { } r)
                 {
                     count--;
@@ -142,7 +149,7 @@ internal sealed class LogScanner
                 }
                 break;
             case RecordKind.Clear:
-                root = KeyIndex.Empty;
+                index = index.Clear();
                 count = 0;
                 liveBytes = 0;
                 break;

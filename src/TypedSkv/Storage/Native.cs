@@ -22,7 +22,7 @@ internal static unsafe partial class Native
     private const int F_OFD_SETLK = 37;
     private const short F_WRLCK = 1;
     private const short F_UNLCK = 2;
-    private const int EAGAIN = 11, EACCES = 13, EINTR = 4;
+    private const int EAGAIN = 11, EACCES = 13, EINTR = 4, EPERM = 1;
 
     /// <summary>fdatasync(2), checked: throws <see cref="IOException"/> when the kernel reports a failure.</summary>
     public static void SyncData(SafeFileHandle handle, string path)
@@ -106,7 +106,31 @@ internal static unsafe partial class Native
         return new FileStatus(dev, ino, nlink, mode, uid, gid);
     }
 
-    /// <summary>Gives <paramref name="handle"/>'s file the permission bits and owner of <paramref name="like"/>.</summary>
+    /// <summary>
+    /// Creates a new file readable and writable by its owner only (0600, whatever the umask), so that nobody can open it
+    /// before <see cref="CopyModeAndOwner"/> gives it the permissions of the file it replaces: permissions are checked at
+    /// open, and a descriptor opened in that window would keep reading.
+    /// </summary>
+    public static SafeFileHandle CreatePrivate(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        using (new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+        }
+        return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="handle"/>'s file the permission bits and owner of <paramref name="like"/>. A process that may
+    /// not change the owner (not root, not the owner: a shared group-writable store) keeps itself as owner, as a copy would.
+    /// </summary>
     public static void CopyModeAndOwner(SafeFileHandle handle, string path, FileStatus like)
     {
         if (!IsLinux) return;
@@ -117,7 +141,11 @@ internal static unsafe partial class Native
             int fd = (int)handle.DangerousGetHandle();
             var now = StatCore(fd, "", AT_EMPTY_PATH, path) ?? throw Error("statx", path);
             if ((now.Uid, now.Gid) != (like.Uid, like.Gid) && FChown(fd, like.Uid, like.Gid) < 0)
-                throw Error($"fchown to the store's owner {like.Uid}:{like.Gid}", path);
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != EPERM) throw Error($"fchown to the store's owner {like.Uid}:{like.Gid}", path, errno);
+                FChown(fd, uint.MaxValue, like.Gid); // keep at least the group where we are a member of it
+            }
             if (FChmod(fd, (uint)(like.Mode & 0xFFF)) < 0)
                 throw Error("fchmod", path);
         }

@@ -1,0 +1,164 @@
+using TypedSkv.Indexing;
+using TypedSkv.Storage;
+
+namespace TypedSkv;
+
+public sealed partial class SkvStore
+{
+    // Checkpoints and compactions both write <file>.idx: one at a time. Order: this gate, then the write lock.
+    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+    private Task? _merge;
+    private FrozenPoint? _frozenAt;     // what the frozen overlay's checkpoint will cover, while one is pending
+
+    /// <summary>The log offset and figures of the state a pending checkpoint is written for.</summary>
+    private sealed record FrozenPoint(long CoveredEnd, long Count, long FileRecords, long LiveBytes);
+
+    /// <summary>The last failure of a background checkpoint (the log is the truth: nothing is lost, the next try follows).</summary>
+    internal Exception? LastCheckpointError { get; private set; }
+
+    /// <summary>Waits for a background checkpoint in progress (tests, benchmarks).</summary>
+    internal void WaitForCheckpoint() => _merge?.Wait();
+
+    private string CheckpointPath => _realPath + Checkpoint.Suffix;
+
+    private long CoveredEnd(StoreState s) => s.Index.Base?.CoveredEnd ?? RecordFormat.FileHeaderSize;
+
+    private bool CheckpointDue(StoreState s) =>
+        _options.UseCheckpoint && !IsReadOnly &&
+        (s.Index.ActiveEntries >= _options.CheckpointThreshold || s.File.AppendEnd - CoveredEnd(s) >= _options.CheckpointLogBytes);
+
+    private bool ShouldCheckpointAtClose(StoreState s) =>
+        _options.UseCheckpoint && !_pipeline.IsPoisoned &&
+        (s.Index.Frozen is not null || s.Index.ActiveEntries >= _options.CheckpointThreshold / 10
+            || s.File.AppendEnd - CoveredEnd(s) >= _options.CheckpointLogBytes / 10);
+
+    /// <summary>A writable open that replayed much of the log (no usable checkpoint) writes one in the background.</summary>
+    private void AfterOpen()
+    {
+        if (!CheckpointDue(_state)) return;
+        _pipeline.Enter();
+        try
+        {
+            MaybeCheckpointLocked();
+        }
+        finally
+        {
+            _pipeline.Exit();
+        }
+    }
+
+    /// <summary>
+    /// After a commit, under the write lock: when the overlay or the log since the checkpoint passed its threshold,
+    /// freeze the overlay (new writes go to a fresh one) and write the new checkpoint in the background. Readers never
+    /// wait for it; writers wait only for the swap at its end.
+    /// </summary>
+    private void MaybeCheckpointLocked()
+    {
+        var s = _state;
+        if (_merge is not null || !CheckpointDue(s) || _pipeline.IsPoisoned || Volatile.Read(ref _disposed) != 0) return;
+        var file = s.File;
+        try
+        {
+            file.FlushBuffer(); // what the checkpoint covers must be in the OS (it is synced before the checkpoint is)
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.CheckFailedWrite(file, ex);
+            return;
+        }
+        StoreState frozen = s;
+        if (s.Index.Frozen is null)
+        {
+            frozen = s with { Index = s.Index with { Frozen = s.Index.Active, Active = KeyIndex.Empty, ActiveEntries = 0 } };
+            Publish(frozen);
+            _frozenAt = new FrozenPoint(file.AppendEnd, s.Count, s.FileRecords, s.LiveBytes);
+        }
+        var at = _frozenAt!;
+        if (!frozen.TryPin()) return;
+        _merge = Task.Run(() => RunCheckpoint(frozen, at));
+    }
+
+    private void RunCheckpoint(StoreState frozen, FrozenPoint at)
+    {
+        _checkpointGate.Wait();
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0) return;
+            Checkpoint? written;
+            try
+            {
+                written = WriteCheckpoint(frozen.File, frozen.Index.BelowActive, at, reopen: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SkvException)
+            {
+                LastCheckpointError = ex;
+                return;
+            }
+            _pipeline.Enter(); // a long transaction delays the swap, never the readers
+            try
+            {
+                var current = _state;
+                if (ReferenceEquals(current.Index.Frozen, frozen.Index.Frozen) && ReferenceEquals(current.File, frozen.File))
+                {
+                    Publish(current with { Index = current.Index with { Base = written, Frozen = null } });
+                    _frozenAt = null;
+                    written = null;
+                }
+                // else a Clear dropped the layers meanwhile: the file on disk is still right for its own offset
+            }
+            finally
+            {
+                _pipeline.Exit();
+                written?.Release();
+            }
+            LastCheckpointError = null;
+        }
+        finally
+        {
+            frozen.Unpin();
+            _merge = null;
+            _checkpointGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the checkpoint of <paramref name="view"/> as of <paramref name="at"/>: the data file is synced up to
+    /// there first (a checkpoint never covers log bytes a power loss could take back). Returns it opened when asked.
+    /// </summary>
+    private Checkpoint? WriteCheckpoint(DataFile file, IndexLayers view, FrozenPoint at, bool reopen)
+    {
+        try
+        {
+            file.SyncData();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.Poison($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
+            throw;
+        }
+        using (var writer = new Checkpoint.Writer(CheckpointPath, file.Seam))
+        {
+            foreach (var (key, entry) in view.Range(null, null)) writer.Add(key.Span, entry);
+            writer.Complete(file.Handle, at.CoveredEnd, at.Count, at.FileRecords, at.LiveBytes);
+        }
+        if (!reopen) return null;
+        var handle = file.Handle;
+        string path = _realPath;
+        return Checkpoint.TryOpen(CheckpointPath, handle, file.FlushedEnd, covered => LogScanner.IndexUpTo(path, handle, covered), out string? why)
+            ?? throw new IOException($"the index checkpoint just written does not validate: {why}");
+    }
+
+    /// <summary>At Dispose (write lock held, everything synced): a checkpoint of the whole state, so the next open is short.</summary>
+    private void TryWriteCheckpointLocked()
+    {
+        var s = _state;
+        try
+        {
+            WriteCheckpoint(s.File, s.Index, new FrozenPoint(s.File.AppendEnd, s.Count, s.FileRecords, s.LiveBytes), reopen: false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LastCheckpointError = ex; // derived data: the next open replays the log instead
+        }
+    }
+}
