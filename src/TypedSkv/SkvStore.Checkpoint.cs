@@ -23,9 +23,16 @@ public sealed partial class SkvStore
 
     private long CoveredEnd(StoreState s) => s.Index.Base?.CoveredEnd ?? RecordFormat.FileHeaderSize;
 
+    // Every checkpoint rewrites the whole index, so the thresholds grow with it (an eighth of the checkpoint), which keeps
+    // a bulk load's index writes linear in its size; the log threshold is capped so that a crash's replay stays short.
+    private long EntriesThreshold(StoreState s) => Math.Max(_options.CheckpointThreshold, (s.Index.Base?.Count ?? 0) / 8);
+
+    private long LogBytesThreshold(StoreState s) =>
+        Math.Max(_options.CheckpointLogBytes, Math.Min(8 * _options.CheckpointLogBytes, (CoveredEnd(s) - RecordFormat.FileHeaderSize) / 8));
+
     private bool CheckpointDue(StoreState s) =>
         _options.UseCheckpoint && !IsReadOnly &&
-        (s.Index.ActiveEntries >= _options.CheckpointThreshold || s.File.AppendEnd - CoveredEnd(s) >= _options.CheckpointLogBytes);
+        (s.Index.ActiveEntries >= EntriesThreshold(s) || s.File.AppendEnd - CoveredEnd(s) >= LogBytesThreshold(s));
 
     private bool ShouldCheckpointAtClose(StoreState s) =>
         _options.UseCheckpoint && !_pipeline.IsPoisoned &&

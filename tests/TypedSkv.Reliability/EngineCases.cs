@@ -347,7 +347,8 @@ public static class RollbackCases
         var rnd = new Random(profile.Seed + 6);
         string path = Path.Combine(dir, "rollback.skv");
         const int anchors = 2000;
-        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Flush, WriteBufferSize = 4096 });
+        // a small checkpoint threshold: index checkpoints are written (and used by the readers) all through the run
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Flush, WriteBufferSize = 4096, CheckpointThreshold = 1500 });
         using (var tx = store.BeginTransaction())
         {
             for (int i = 0; i < anchors; i++) tx.Put($"a{i:D4}", $"a{i:D4}=0");

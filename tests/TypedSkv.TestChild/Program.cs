@@ -101,6 +101,17 @@ switch (mode)
             output.Flush();
         }
     }
+    case "puts-checkpointing":
+    {
+        // durable puts with an index checkpoint every 300 keys, so a kill often lands inside a checkpoint write
+        using var store = SkvStore.Open(path, new SkvOptions { Durability = SkvDurability.Fsync, CheckpointThreshold = 300 });
+        for (int i = 0; ; i++)
+        {
+            store.Put($"k{i:D8}", Encoding.UTF8.GetBytes($"v{i}"));
+            output.WriteLine("acked " + i);
+            output.Flush();
+        }
+    }
     case "probe":
     {
         // runs a list of operations on a Fsync store and prints one line per operation: "<op><i> ok" or

@@ -39,6 +39,7 @@ internal sealed unsafe class Checkpoint
     private readonly long _indexOffset;
     private readonly long _length;
     private readonly ulong[] _verified;                 // one bit per block: checksum checked
+    private ulong[] _firstKeyPrefix = [];               // each block's first 8 key bytes, big-endian: a cache-friendly first search
     private readonly Func<KeyIndex.Node> _rebuild;
     private KeyIndex.Node? _rebuilt;
     private int _refs = 1;
@@ -160,6 +161,8 @@ internal sealed unsafe class Checkpoint
                 whyNot = "index checkpoint's block index damaged";
                 return null;
             }
+            cp._firstKeyPrefix = new ulong[blocks];
+            for (long b = 0; b < blocks; b++) cp._firstKeyPrefix[b] = Prefix(cp.FirstKey(b));
             return cp;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
@@ -212,18 +215,32 @@ internal sealed unsafe class Checkpoint
         return Span(heapStart + at + 2, len);
     }
 
+    /// <summary>The first 8 bytes of a key as a big-endian number (shorter keys padded with zeros): orders like the key.</summary>
+    private static ulong Prefix(ReadOnlySpan<byte> key)
+    {
+        if (key.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(key);
+        Span<byte> padded = stackalloc byte[8];
+        padded.Clear();
+        key.CopyTo(padded);
+        return BinaryPrimitives.ReadUInt64BigEndian(padded);
+    }
+
     /// <summary>The last block whose first key is at most <paramref name="key"/>, or -1.</summary>
     private long BlockFor(ReadOnlySpan<byte> key)
     {
-        long lo = 0, hi = _blockCount - 1;
+        // search the in-memory prefixes first; only blocks whose prefix equals the key's need the full key compared
+        ulong p = Prefix(key);
+        var prefixes = _firstKeyPrefix;
+        int lo = 0, hi = prefixes.Length - 1;
         while (lo <= hi)
         {
-            long mid = (lo + hi) >>> 1;
-            int c = FirstKey(mid).SequenceCompareTo(key);
-            if (c == 0) return mid;
-            if (c < 0) lo = mid + 1; else hi = mid - 1;
+            int mid = (lo + hi) >>> 1;
+            if (prefixes[mid] <= p) lo = mid + 1; else hi = mid - 1;
         }
-        return lo - 1;
+        // prefixes[0..lo) are <= p; the answer is the last block among them whose full first key is <= key
+        long b = lo - 1;
+        while (b >= 0 && prefixes[b] == p && FirstKey(b).SequenceCompareTo(key) > 0) b--;
+        return b;
     }
 
     /// <summary>The block's bytes when its checksum holds; false when it is damaged.</summary>

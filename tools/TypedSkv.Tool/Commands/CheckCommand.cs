@@ -130,7 +130,7 @@ public static class CheckCommand
     {
         try
         {
-            return SkvStore.OpenReadOnly(db);
+            return SkvStore.OpenReadOnly(db, verifyWholeLog: true); // every record checked, the index checkpoint ignored
         }
         catch (SkvCorruptionException ex)
         {
@@ -152,7 +152,7 @@ public static class CheckCommand
         Thread.Sleep(250);
         try
         {
-            using var again = SkvStore.OpenReadOnly(db);
+            using var again = SkvStore.OpenReadOnly(db, verifyWholeLog: true);
             return again.GetStats().FileSizeBytes >= fileLength;
         }
         catch (SkvException)
