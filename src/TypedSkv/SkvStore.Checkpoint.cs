@@ -62,7 +62,8 @@ public sealed partial class SkvStore
     private void MaybeCheckpointLocked()
     {
         var s = _state;
-        if (_merge is not null || !CheckpointDue(s) || _pipeline.IsPoisoned || Volatile.Read(ref _disposed) != 0) return;
+        // (a finished task may still be referenced: the task can end before the assignment below runs)
+        if (_merge is { IsCompleted: false } || !CheckpointDue(s) || _pipeline.IsPoisoned || Volatile.Read(ref _disposed) != 0) return;
         var file = s.File;
         try
         {
@@ -101,7 +102,7 @@ public sealed partial class SkvStore
                 LastCheckpointError = ex;
                 return;
             }
-            _pipeline.Enter(); // a long transaction delays the swap, never the readers
+            _pipeline.EnterUnbounded(); // a long transaction delays the swap, never the readers
             try
             {
                 var current = _state;
@@ -123,7 +124,6 @@ public sealed partial class SkvStore
         finally
         {
             frozen.Unpin();
-            _merge = null;
             _checkpointGate.Release();
         }
     }
