@@ -112,7 +112,7 @@ public sealed partial class SkvStore
                     throw;
                 }
                 renamed = true;
-                previousLock.Dispose();
+                FileLock.Release(previousLock);
                 // the name holds the new file now, synced or not: writes must go there
                 Publish(new StoreState(index, s.Count, fresh, s.Count, liveBytes));
                 _frozenAt = null;

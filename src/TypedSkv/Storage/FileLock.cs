@@ -117,13 +117,21 @@ internal sealed class FileLock : IDisposable
     /// <summary>Undoes <see cref="MoveTo"/> (the rename failed).</summary>
     public void MoveBack(SafeFileHandle previous)
     {
-        _locked.Dispose();
+        Release(_locked);
         _locked = previous;
+    }
+
+    /// <summary>Unlocks, then closes, a descriptor that held the lock (see <see cref="Native.Unlock"/> for why both).</summary>
+    public static void Release(SafeFileHandle locked)
+    {
+        Native.Unlock(locked);
+        locked.Dispose();
     }
 
     public void Dispose()
     {
-        _locked.Dispose();
+        Release(_locked);
+        Native.UnlockFlock(_sideFile.SafeFileHandle);
         _sideFile.Dispose();
     }
 }

@@ -183,6 +183,43 @@ internal static unsafe partial class Native
         }
     }
 
+    /// <summary>
+    /// Releases the lock <see cref="TryLockExclusive"/> took, before the descriptor is closed: a child process forked
+    /// meanwhile (Process.Start) shares the open file description until it execs, and would keep the lock alive after
+    /// our close; an explicit unlock releases it at once.
+    /// </summary>
+    public static void Unlock(SafeFileHandle handle)
+    {
+        if (!IsLinux || handle.IsClosed) return;
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var lk = new FLock { l_type = F_UNLCK, l_whence = 0, l_start = 0, l_len = 1 };
+            FcntlLock((int)handle.DangerousGetHandle(), F_OFD_SETLK, &lk);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>flock(LOCK_UN) before a close, for the same reason as <see cref="Unlock"/> (.NET's FileShare.None lock is a flock).</summary>
+    public static void UnlockFlock(SafeFileHandle handle)
+    {
+        if (!IsLinux || handle.IsClosed) return;
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            Flock((int)handle.DangerousGetHandle(), 8 /* LOCK_UN */);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     /// <summary>Whether some descriptor (in any process) holds the writer lock on this file.</summary>
     public static bool IsLockedByOther(SafeFileHandle handle)
     {
@@ -254,6 +291,9 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static partial nint Read(int fd, byte* buffer, nuint count);
