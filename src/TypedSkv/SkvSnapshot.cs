@@ -39,7 +39,15 @@ public sealed class SkvSnapshot : ISkvReadView
     public bool ContainsKey(ReadOnlySpan<byte> key)
     {
         ThrowIfDisposed();
-        return _state.ContainsKey(key);
+        if (!_state.TryPin()) throw new ObjectDisposedException(nameof(SkvSnapshot));
+        try
+        {
+            return _state.ContainsKey(key);
+        }
+        finally
+        {
+            _state.Unpin();
+        }
     }
 
     public IEnumerable<SkvEntry> Scan() => ScanRange(null, null);
@@ -53,10 +61,19 @@ public sealed class SkvSnapshot : ISkvReadView
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
     {
         ThrowIfDisposed();
-        foreach (var (key, entry) in _state.Index.Range(fromInclusive, toExclusive))
+        // the scan holds its own pin: disposing the snapshot mid-scan must not unmap the checkpoint it is reading
+        if (!_state.TryPin()) throw new ObjectDisposedException(nameof(SkvSnapshot));
+        try
         {
-            ThrowIfDisposed();
-            yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength);
+            foreach (var (key, entry) in _state.Index.Range(fromInclusive, toExclusive))
+            {
+                ThrowIfDisposed();
+                yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength);
+            }
+        }
+        finally
+        {
+            _state.Unpin();
         }
     }
 

@@ -91,7 +91,8 @@ public sealed partial class SkvStore
         _checkpointGate.Wait();
         try
         {
-            if (Volatile.Read(ref _disposed) != 0) return;
+            // a compaction (it holds the gate) replaced the file meanwhile: <file>.idx is the new file's now
+            if (Volatile.Read(ref _disposed) != 0 || !ReferenceEquals(_state.File, frozen.File)) return;
             Checkpoint? written;
             try
             {
@@ -112,7 +113,8 @@ public sealed partial class SkvStore
                     _frozenAt = null;
                     written = null;
                 }
-                // else a Clear dropped the layers meanwhile: the file on disk is still right for its own offset
+                // else a Clear dropped the layers meanwhile: the checkpoint on disk is still right for its own offset
+                // (a replay from there applies the Clear)
             }
             finally
             {

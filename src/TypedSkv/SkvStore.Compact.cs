@@ -49,6 +49,7 @@ public sealed partial class SkvStore
             var handle = Native.CreatePrivate(scratch);
             DataFile? fresh = null;
             Checkpoint.Writer? checkpoint = null;
+            Checkpoint? freshCheckpoint = null;
             bool renamed = false;
             try
             {
@@ -90,6 +91,7 @@ public sealed partial class SkvStore
                             covered => LogScanner.IndexUpTo(path, handleForRebuild, covered), out string? why)
                             ?? throw new IOException($"the index checkpoint just written does not validate: {why}");
                         index = IndexLayers.Over(cp);
+                        freshCheckpoint = cp;
                     }
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                     {
@@ -136,6 +138,7 @@ public sealed partial class SkvStore
             {
                 if (!renamed)
                 {
+                    freshCheckpoint?.Release();
                     if (fresh is not null) fresh.Release(); else handle.Dispose();
                     if (File.Exists(scratch)) File.Delete(scratch);
                 }

@@ -124,6 +124,8 @@ public sealed partial class SkvStore : IDisposable
                 checkpoint?.Release();
                 throw;
             }
+            // a Clear in the replayed tail dropped the checkpoint from the index: nothing refers to it any more
+            if (checkpoint is not null && !ReferenceEquals(scan.Index.Base, checkpoint)) checkpoint.Release();
             if (version < RecordFormat.FormatVersion)
             {
                 // 0.1.0 readers do not know Abort records: from now on they are told the version instead of misreading
@@ -249,6 +251,7 @@ public sealed partial class SkvStore : IDisposable
                 checkpoint?.Release();
                 throw;
             }
+            if (checkpoint is not null && !ReferenceEquals(scan.Index.Base, checkpoint)) checkpoint.Release();
             var file = new DataFile(path, handle, scan.CommittedEnd, 0, writable: false, FileSeam.Default);
             var state = new StoreState(scan.Index, scan.Count, file, scan.FileRecords, scan.LiveBytes);
             // nothing is cut (the tail may be another process's append in progress); Recovery says what was ignored

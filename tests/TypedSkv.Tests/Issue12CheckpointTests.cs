@@ -245,4 +245,82 @@ public sealed class Issue12CheckpointTests : IDisposable
             foreach (var f in Directory.GetFiles(_dir.Path)) File.Delete(f);
         }
     }
+
+    // ---------------------------------------------------------------- review regressions
+
+    [Fact]
+    public void The_compacted_files_checkpoint_is_refused_beside_the_old_file_even_when_their_tails_hash_alike()
+    {
+        // compaction kept the old header, so only the tail hash told the files apart, and a large uniform value made the
+        // tails equal: a crash between the checkpoint's rename and the data file's gave back an overwritten value
+        using (var store = SkvStore.Open(DbPath, Small))
+        {
+            store.Put("a", "old-value");
+            store.Put("a", "new-value");
+            store.Put("b", new byte[200_000]);
+        }
+        string oldCopy = _dir.File("old.skv");
+        File.Copy(DbPath, oldCopy);
+        using (var store = SkvStore.Open(DbPath, Small)) store.Compact();
+        File.Copy(oldCopy, DbPath, overwrite: true);
+        using var reopened = SkvStore.OpenReadOnly(DbPath);
+        Assert.False(reopened.UsedCheckpoint);
+        Assert.Equal("new-value", reopened.GetString("a"));
+        Assert.Equal(200_000, reopened.Get("b").Length);
+    }
+
+    [Fact]
+    public void A_background_checkpoint_of_the_file_a_compaction_replaced_does_not_overwrite_the_new_files()
+    {
+        for (int round = 0; round < 5; round++)
+        {
+            using (var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None, CheckpointThreshold = 200 }))
+            {
+                for (int i = 0; i < 199; i++) store.Put($"r{round}k{i}", "v");
+                store.WaitForCheckpoint();
+                store.Put($"r{round}last", "v"); // crosses the threshold: a background checkpoint of this file starts
+                store.Compact();
+                store.WaitForCheckpoint();
+            }
+            using var reopened = SkvStore.OpenReadOnly(DbPath);
+            Assert.True(reopened.UsedCheckpoint, $"round {round}: {reopened.CheckpointNote}");
+        }
+    }
+
+    [Fact]
+    public void Enumerating_a_disposed_snapshot_past_a_checkpoint_block_is_an_ObjectDisposedException_not_a_crash()
+    {
+        using var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None, CheckpointThreshold = 200 });
+        for (int i = 0; i < 5000; i++) store.Put($"k{i:D5}", "v");
+        store.WaitForCheckpoint();
+        for (int position = 176; position < 196; position++) // around the end of the first block (about 185 keys)
+        {
+            var snapshot = store.GetSnapshot();
+            using var scan = snapshot.Scan().GetEnumerator();
+            for (int i = 0; i <= position; i++) Assert.True(scan.MoveNext());
+            snapshot.Dispose();
+            for (int i = 0; i < 300; i++) store.Put($"n{position}-{i}", "v"); // the checkpoint is replaced meanwhile
+            store.WaitForCheckpoint();
+            Assert.Throws<ObjectDisposedException>(() => scan.MoveNext());
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_dropped_by_a_Clear_in_the_replayed_log_is_unmapped()
+    {
+        using (var store = SkvStore.Open(DbPath, Small))
+        {
+            for (int i = 0; i < 1000; i++) store.Put($"k{i}", "v");
+            store.WaitForCheckpoint();
+            store.Clear();
+            store.Put("after", "1");
+        }
+        for (int i = 0; i < 20; i++)
+        {
+            using var ro = SkvStore.OpenReadOnly(DbPath);
+            Assert.Equal(1, ro.Count);
+        }
+        string fullIdx = Path.GetFullPath(IdxPath);
+        Assert.DoesNotContain(File.ReadLines("/proc/self/maps"), line => line.EndsWith(fullIdx, StringComparison.Ordinal));
+    }
 }

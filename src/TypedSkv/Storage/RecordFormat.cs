@@ -33,7 +33,7 @@ internal enum RecordFlags : byte
 ///   0  8  magic "TYPEDSKV"
 ///   8  2  format version (2; 1 = 0.1.0, read too)
 ///   10 2  header size (32)
-///   12 4  reserved, zero
+///   12 4  file id (version 2: random, new for each file a compaction writes; version 1: zero)
 ///   16 8  creation time, Unix milliseconds
 ///   24 8  XxHash3 of bytes 0..24
 /// Record, 16-byte header then key then value:
@@ -100,12 +100,24 @@ internal static class RecordFormat
         _ => false,
     };
 
+    /// <summary>
+    /// Writes a file header. Version 2 headers carry a random 32-bit file id in bytes 12..16 (zero in version 1): every
+    /// data file (each compaction's too) gets its own, so an index checkpoint made for one file never matches another
+    /// with the same creation time.
+    /// </summary>
     public static void WriteFileHeader(Span<byte> dest, DateTimeOffset created, ushort version = FormatVersion)
     {
         dest[..FileHeaderSize].Clear();
         Magic.CopyTo(dest);
         BinaryPrimitives.WriteUInt16LittleEndian(dest[8..], version);
         BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], FileHeaderSize);
+        if (version >= 2)
+        {
+            uint id;
+            do id = (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+            while (id == 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(dest[12..], id);
+        }
         BinaryPrimitives.WriteInt64LittleEndian(dest[16..], created.ToUnixTimeMilliseconds());
         BinaryPrimitives.WriteUInt64LittleEndian(dest[24..], XxHash3.HashToUInt64(dest[..24]));
     }
