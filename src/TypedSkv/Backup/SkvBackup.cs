@@ -7,7 +7,7 @@ namespace TypedSkv;
 /// snapshot to a file, <see cref="Restore(SkvStore, string, RestoreOptions?)"/> loads one all-or-nothing, <see cref="Verify(string, VerifyOptions?)"/>
 /// checks one, alone or against a live store. All run in constant memory, except verify's 64-bit key hash per record.
 /// </summary>
-public static class SkvBackup
+public static partial class SkvBackup
 {
     /// <summary>
     /// Writes every record committed before the call (optionally only a key prefix) to <paramref name="path"/>:

@@ -20,6 +20,9 @@ public static class RestoreCommand
 {
     public const string Name = "restore";
 
+    /// <summary>Test seam: runs after restore has found the store missing (another process may create it then).</summary>
+    internal static readonly AsyncLocal<Action?> AfterStoreLookup = new();
+
     public static readonly string[] Examples =
     [
         "dotnet skv restore app.skv backups/app_20261125T120000Z.json",
@@ -51,16 +54,17 @@ public static class RestoreCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireFile(file, "backup file");
-            int Restore(ISkvStorage storage)
+            var options = new RestoreOptions
             {
-                var result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(storage, file, new RestoreOptions
-                {
-                    Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
-                    DryRun = dryRun,
-                    Progress = BackupProgress.From(sink),
-                }));
-                return Report(stdout, o, db, file, mode, dryRun, result);
-            }
+                Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
+                DryRun = dryRun,
+            };
+            int Report(RestoreResult result) => RestoreCommand.Report(stdout, o, db, file, mode, dryRun, result);
+            int Restore(ISkvStorage storage) => Report(ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink =>
+            {
+                options.Progress = BackupProgress.From(sink);
+                return SkvBackup.Restore(storage, file, options);
+            }));
 
             // Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not atomic
             // across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it
@@ -70,31 +74,49 @@ public static class RestoreCommand
                 return Restore(storage);
             }
             if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
-            bool existed = File.Exists(db);
-            if (dryRun && existed)
+            if (dryRun && File.Exists(db))
             {
                 // a dry run writes nothing, so it needs no write lock: it works beside a running writer
                 using var readOnly = Stores.OpenReadOnly(db);
                 return Restore(readOnly);
             }
-            // a dry run must not create the store: validate against an empty scratch store instead
-            string target = dryRun ? Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv") : db;
-            bool created = !File.Exists(target);
-            try
+            if (dryRun)
             {
-                using var store = Stores.OpenWriter(target, createIfMissing: true);
-                return Restore(store);
+                // a dry run must not create the store: validate against an empty scratch store instead
+                string scratch = Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv");
+                try
+                {
+                    using var store = Stores.OpenWriter(scratch, createIfMissing: true);
+                    return Restore(store);
+                }
+                finally
+                {
+                    DeleteScratchStore(scratch);
+                }
             }
-            catch
+            if (!File.Exists(db))
             {
-                // all or nothing also for a store this command created: do not leave an empty file behind
-                if (created) DeleteStoreFiles(target);
-                throw;
+                AfterStoreLookup.Value?.Invoke();
+                try
+                {
+                    // built under a temporary name and moved into place only when complete and only if the name is
+                    // still free: a store another process creates meanwhile is never touched
+                    return Report(ProgressDisplay.Run(stderr, o.Progress, "restore", sink =>
+                    {
+                        options.Progress = BackupProgress.From(sink);
+                        return SkvBackup.RestoreToNewStore(db, file, options);
+                    }));
+                }
+                catch (SkvStoreExistsException)
+                {
+                    // another process created the store first: restore into it like into any existing store
+                }
             }
-            finally
-            {
-                if (!ReferenceEquals(target, db)) DeleteStoreFiles(target);
-            }
+            // an existing store: its header is checked before the lock is taken, so swapped arguments
+            // (restore backup.json app.skv) leave no backup.json.lock behind
+            Stores.RequireStoreFile(db);
+            using var existing = Stores.OpenWriter(db, createIfMissing: false);
+            return Restore(existing);
         });
 
     private static int Report(TextWriter stdout, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun, RestoreResult result)
@@ -125,7 +147,7 @@ public static class RestoreCommand
         return (int)ExitCode.Ok;
     }
 
-    private static void DeleteStoreFiles(string path)
+    private static void DeleteScratchStore(string path)
     {
         try
         {

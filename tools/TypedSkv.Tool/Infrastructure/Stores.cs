@@ -45,6 +45,25 @@ public static class Stores
         if (!File.Exists(db)) throw SkvToolException.Usage($"store not found: {db}");
     }
 
+    /// <summary>
+    /// An existing file that does not start like a TypedSkv data file is refused before anything opens it for
+    /// writing (which would create its lock file). A file shorter than the magic is left to the engine, which
+    /// treats it as a creation that crashed before its header was complete.
+    /// </summary>
+    public static void RequireStoreFile(string db)
+    {
+        RequireExisting(db);
+        Span<byte> head = stackalloc byte[StoreMagic.Length];
+        int n;
+        using (var file = new FileStream(db, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
+            n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (n == head.Length && !head.SequenceEqual(StoreMagic))
+            throw SkvToolException.DataProblem($"{db} is not a TypedSkv store (bad magic bytes); the store comes first: dotnet skv <command> <db> ...");
+    }
+
+    /// <summary>The first bytes of every data file (docs/file-format.md).</summary>
+    private static ReadOnlySpan<byte> StoreMagic => "TYPEDSKV"u8;
+
     public static void RequireFile(string path, string what)
     {
         if (Directory.Exists(path)) throw SkvToolException.Usage($"{path} is a directory, not a {what}");
