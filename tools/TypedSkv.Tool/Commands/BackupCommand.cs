@@ -53,6 +53,7 @@ public static class BackupCommand
 
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
             string target = timestamp ? SkvBackup.TimestampedPath(basePath) : basePath;
+            if (!Stores.IsRedis(db)) Stores.RefuseStoreFiles(target, db, "backup file");
             string? directory = Path.GetDirectoryName(Path.GetFullPath(target));
             if (directory is not null) Directory.CreateDirectory(directory);
 

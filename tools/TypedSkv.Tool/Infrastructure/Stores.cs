@@ -64,6 +64,16 @@ public static class Stores
     /// <summary>The first bytes of every data file (docs/file-format.md).</summary>
     private static ReadOnlySpan<byte> StoreMagic => "TYPEDSKV"u8;
 
+    /// <summary>
+    /// Refuses <paramref name="path"/> as an output when it is the store's data or lock file by identity (device and
+    /// inode), so a symlinked directory, a bind mount or a hard link cannot make an output replace the store.
+    /// </summary>
+    public static void RefuseStoreFiles(string path, string db, string what)
+    {
+        if (FileIdentity.SameFile(path, db) || FileIdentity.SameFile(path, db + SkvStore.LockFileSuffix))
+            throw SkvToolException.Usage($"the {what} {path} is the store's own file ({db}, through a link or another path); writing it would destroy the store");
+    }
+
     public static void RequireFile(string path, string what)
     {
         if (Directory.Exists(path)) throw SkvToolException.Usage($"{path} is a directory, not a {what}");
