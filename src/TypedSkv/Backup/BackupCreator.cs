@@ -51,7 +51,7 @@ internal static class BackupCreator
                 TypedSkv.Storage.Native.SyncData(file.SafeFileHandle, temp); // checked: Flush(true) ignores a failed fsync
                 bytes = file.Length;
             }
-            BackupFiles.Publish(temp, fullPath);
+            BackupFiles.Publish(temp, fullPath, options.Overwrite);
             return new BackupResult(fullPath, records, bytes, checksum, clock.Elapsed);
         }
         catch

@@ -24,9 +24,10 @@ internal static class BackupFiles
         new(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, FileOptions.SequentialScan);
 
     /// <summary>Makes the finished temp file durable and moves it over the final name.</summary>
-    public static void Publish(string tempPath, string fullPath)
+    public static void Publish(string tempPath, string fullPath, bool overwrite = true)
     {
-        File.Move(tempPath, fullPath, overwrite: true);
+        // overwrite: false is link + unlink on Unix: atomic, fails when the name exists
+        File.Move(tempPath, fullPath, overwrite);
         DirectorySync.SyncParentOf(fullPath);
     }
 

@@ -29,6 +29,12 @@ public sealed class BackupOptions
 
     public IProgress<SkvBackupProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// Replace an existing file at the path (default true). False: a file that exists when the backup is complete is
+    /// left alone and <see cref="IOException"/> is thrown (the finished backup is discarded); for unique names.
+    /// </summary>
+    public bool Overwrite { get; set; } = true;
+
     internal byte[] GetPrefix() => Backup.BackupFormat.PrefixOf(Prefix, PrefixBytes);
 }
 

@@ -88,3 +88,44 @@ public sealed class RestoreIntoNewStoreTests : IDisposable
         Assert.False(File.Exists(_dir.File("backup.json.lock")));
     }
 }
+
+/// <summary>Issue 13 item 10: timestamped names are unique within one second.</summary>
+public sealed class TimestampedNameTests : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Two_backups_in_the_same_second_get_two_files()
+    {
+        TestStores.Create(_dir.File("app.skv"), 2);
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+        BackupCommand.Clock.Value = () => now;
+        try
+        {
+            var first = Cli.Call((o, e) => BackupCommand.Run(o, e, _dir.File("app.skv"), _dir.File("app.json"), timestamp: true, output: new(Json: true)));
+            var second = Cli.Call((o, e) => BackupCommand.Run(o, e, _dir.File("app.skv"), _dir.File("app.json"), gzip: true, timestamp: true, output: new(Json: true)));
+
+            Assert.Equal(0, first.ExitCode);
+            Assert.Equal(0, second.ExitCode);
+            Assert.EndsWith("app_20261125T120000Z.json", first.Json().GetProperty("file").GetString());
+            Assert.EndsWith("app_20261125T120000Z-2.json.gz", second.Json().GetProperty("file").GetString());
+            Assert.Equal(2, Directory.GetFiles(_dir.Path, "app_*").Length);
+        }
+        finally
+        {
+            BackupCommand.Clock.Value = null;
+        }
+    }
+
+    [Fact]
+    public void The_writer_lock_probe_sees_a_writer_in_another_process()
+    {
+        string db = _dir.File("held.skv");
+        using (EndToEnd.WriterProcess.Hold(db))
+            Assert.True(Infrastructure.WriterLock.IsHeld(db));
+        Assert.False(Infrastructure.WriterLock.IsHeld(db));
+        Assert.False(Infrastructure.WriterLock.IsHeld(_dir.File("never-opened.skv")));
+    }
+}

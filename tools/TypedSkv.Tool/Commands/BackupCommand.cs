@@ -11,6 +11,9 @@ public static class BackupCommand
 {
     public const string Name = "backup";
 
+    /// <summary>Test seam: the time a timestamped name is made from.</summary>
+    internal static readonly AsyncLocal<Func<DateTimeOffset>?> Clock = new();
+
     public static readonly string[] Examples =
     [
         "dotnet skv backup app.skv backups/app.json",
@@ -52,26 +55,59 @@ public static class BackupCommand
             if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
 
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
-            string target = timestamp ? SkvBackup.TimestampedPath(basePath) : basePath;
-            if (!Stores.IsRedis(db)) Stores.RefuseStoreFiles(target, db, "backup file");
-            string? directory = Path.GetDirectoryName(Path.GetFullPath(target));
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(basePath));
             if (directory is not null) Directory.CreateDirectory(directory);
 
             BackupResult result;
-            using (var store = Stores.OpenForReading(db))
+            using (var store = Stores.OpenForReading(db, o.Warnings))
             {
-                result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink => SkvBackup.Backup(store, target, new BackupOptions
+                var options = new BackupOptions
                 {
                     Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                     Gzip = gzip ? true : null,
-                    Progress = BackupProgress.From(sink),
-                }));
+                    // a timestamped name is never reused: a backup finishing under the same name first wins, this one takes the next
+                    Overwrite = !timestamp,
+                };
+                DateTimeOffset now = Clock.Value?.Invoke() ?? DateTimeOffset.UtcNow;
+                for (int attempt = 1; ; attempt++)
+                {
+                    string target = timestamp ? SkvBackup.UniqueTimestampedPath(basePath, now) : basePath;
+                    if (!Stores.IsRedis(db)) Stores.RefuseStoreFiles(target, db, "backup file");
+                    try
+                    {
+                        result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink =>
+                        {
+                            options.Progress = BackupProgress.From(sink);
+                            return SkvBackup.Backup(store, target, options);
+                        });
+                        break;
+                    }
+                    catch (IOException) when (timestamp && File.Exists(target) && attempt < 10)
+                    {
+                    }
+                }
             }
-            IReadOnlyList<string> pruned = keep is { } k ? SkvBackup.PruneBackups(basePath, k) : [];
+
+            IReadOnlyList<string> pruned = [];
+            if (keep is { } k && o.Warnings.StoreDataDiscarded)
+            {
+                o.Warnings.Add(new Warning("not-pruned",
+                    $"--keep {k}: no old backup was deleted, because the store was not read whole (see the warning above); the older backups may hold what this one lacks"));
+            }
+            else if (keep is { } n)
+            {
+                var prune = SkvBackup.PruneBackups(basePath, n, result.Path);
+                pruned = prune.Deleted;
+                if (prune.Newer.Count > 0)
+                {
+                    o.Warnings.Add(new Warning("backups-newer",
+                        $"{prune.Newer.Count} backup(s) are stamped after this one and were kept and not counted for --keep (a clock that went back, or a stray file): {string.Join(", ", prune.Newer)}"));
+                }
+            }
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteString("path", db);
                     w.WriteString("file", result.Path);

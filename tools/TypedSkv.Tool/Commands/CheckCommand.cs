@@ -39,7 +39,7 @@ public static class CheckCommand
             long fileLength = new FileInfo(db).Length;
             var problems = new List<Problem>();
             long records = 0, valuesChecked = 0, valueBytes = 0;
-            long? tornOffset = null, tornBytes = null;
+            long? tornOffset = null, tornBytes = null, inProgressBytes = null;
 
             SkvStore? store = TryOpen(db, problems);
             if (store is not null)
@@ -63,12 +63,20 @@ public static class CheckCommand
                             }
                         }
                     }
-                    if (validEnd < fileLength && !TailCompletedMeanwhile(db, fileLength))
+                    // bytes past the last committed record are a write in progress while a writer holds the lock (a
+                    // writer's open cuts off any torn tail first); with the lock free nothing explains them: torn
+                    if (validEnd < fileLength && WriterLock.IsHeld(db))
+                    {
+                        inProgressBytes = fileLength - validEnd;
+                    }
+                    else if (validEnd < fileLength)
                     {
                         tornOffset = validEnd;
                         tornBytes = fileLength - validEnd;
                         problems.Add(new Problem(validEnd, null,
-                            $"torn tail: the last {tornBytes} bytes are not complete, committed records (a write interrupted by a crash, or a transaction still open in another process); opening the store for writing cuts them off"));
+                            $"torn tail: the last {tornBytes} bytes are not complete, committed records ({store.Recovery.Reason}" +
+                            (store.Recovery.DiscardedBatchRecords > 0 ? $"; {store.Recovery.DiscardedBatchRecords} records of a transaction that never committed" : "") +
+                            "), and no process holds the store for writing: a write interrupted by a crash; opening the store for writing cuts them off"));
                     }
                 }
             }
@@ -76,7 +84,7 @@ public static class CheckCommand
             var code = problems.Count == 0 ? ExitCode.Ok : ExitCode.DataProblem;
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, code, w =>
+                JsonOutput.Write(stdout, o, Name, code, w =>
                 {
                     w.WriteString("path", db);
                     w.WriteNumber("fileSizeBytes", fileLength);
@@ -94,6 +102,7 @@ public static class CheckCommand
                     {
                         w.WriteNull("tornTail");
                     }
+                    if (inProgressBytes is { } ip) w.WriteNumber("inProgressBytes", ip); else w.WriteNull("inProgressBytes");
                     w.WriteStartArray("problems");
                     foreach (var p in problems)
                     {
@@ -109,6 +118,8 @@ public static class CheckCommand
             else if (problems.Count == 0)
             {
                 stdout.WriteLine($"ok: {db}: {records} records, {valuesChecked} values read and verified ({Sizes.Format(valueBytes)}), file {Sizes.Format(fileLength)}");
+                if (inProgressBytes is { } ip)
+                    stdout.WriteLine($"  the last {ip} bytes are a write in progress: another process has the store open for writing");
             }
             else
             {
@@ -141,23 +152,5 @@ public static class CheckCommand
             problems.Add(new Problem(0, null, ex.Message));
         }
         return null;
-    }
-
-    /// <summary>
-    /// The tail past the last valid record may be a write that another process is making right now:
-    /// look again after a moment; if those bytes have become valid records it was not torn.
-    /// </summary>
-    private static bool TailCompletedMeanwhile(string db, long fileLength)
-    {
-        Thread.Sleep(250);
-        try
-        {
-            using var again = SkvStore.OpenReadOnly(db, verifyWholeLog: true);
-            return again.GetStats().FileSizeBytes >= fileLength;
-        }
-        catch (SkvException)
-        {
-            return false;
-        }
     }
 }

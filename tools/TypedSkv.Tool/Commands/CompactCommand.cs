@@ -27,11 +27,11 @@ public static class CompactCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            using var store = Stores.OpenWriter(db, createIfMissing: false);
+            using var store = Stores.OpenWriter(db, createIfMissing: false, o.Warnings);
             var result = store.Compact();
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteString("path", db);
                     w.WriteNumber("liveRecords", result.LiveRecords);

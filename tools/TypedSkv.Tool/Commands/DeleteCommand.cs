@@ -31,11 +31,11 @@ public static class DeleteCommand
         {
             byte[] keyBytes = KeyInput.ParseKey(key, base64Key);
             bool deleted;
-            using (var store = Stores.OpenWriter(db, createIfMissing: false))
+            using (var store = Stores.OpenWriter(db, createIfMissing: false, o.Warnings))
                 deleted = store.Delete(keyBytes);
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteBytes("key", keyBytes);
                     w.WriteBoolean("deleted", deleted);

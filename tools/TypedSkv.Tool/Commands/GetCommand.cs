@@ -37,7 +37,7 @@ public static class GetCommand
         {
             byte[] keyBytes = KeyInput.ParseKey(key, base64Key);
             byte[] value;
-            using (var store = Stores.OpenReadOnly(db))
+            using (var store = Stores.OpenReadOnly(db, o.Warnings))
             {
                 if (!store.TryGet(keyBytes, out byte[]? found))
                     throw SkvToolException.Usage($"key not found: {KeyFormatter.Describe(keyBytes)}");
@@ -47,7 +47,7 @@ public static class GetCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteBytes("key", keyBytes);
                     w.WriteNumber("valueLength", value.Length);

@@ -50,7 +50,7 @@ public static class ListCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             if (limit is < 1) throw SkvToolException.Usage("--limit must be at least 1");
-            using var store = Stores.OpenReadOnly(db);
+            using var store = Stores.OpenReadOnly(db, o.Warnings);
             using var snapshot = store.GetSnapshot();
             var entries = string.IsNullOrEmpty(prefix) ? snapshot.Scan() : snapshot.ScanPrefix(System.Text.Encoding.UTF8.GetBytes(prefix));
             var shown = new List<(byte[] Key, int ValueLength, byte[]? Value)>();
@@ -67,7 +67,7 @@ public static class ListCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteString("path", db);
                     w.WriteStringOrNull("prefix", prefix);

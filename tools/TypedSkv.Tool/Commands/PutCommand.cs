@@ -44,14 +44,14 @@ public static class PutCommand
             byte[] keyBytes = KeyInput.ParseKey(key, base64Key);
             byte[] valueBytes = ReadValue(value, valueFile, base64);
             bool replaced;
-            using (var store = Stores.OpenWriter(db, createIfMissing: true))
+            using (var store = Stores.OpenWriter(db, createIfMissing: true, o.Warnings))
             {
                 replaced = store.ContainsKey(keyBytes);
                 store.Put(keyBytes, valueBytes);
             }
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
                 {
                     w.WriteBytes("key", keyBytes);
                     w.WriteNumber("valueLength", valueBytes.Length);

@@ -77,7 +77,7 @@ public static class RestoreCommand
             if (dryRun && File.Exists(db))
             {
                 // a dry run writes nothing, so it needs no write lock: it works beside a running writer
-                using var readOnly = Stores.OpenReadOnly(db);
+                using var readOnly = Stores.OpenReadOnly(db, o.Warnings);
                 return Restore(readOnly);
             }
             if (dryRun)
@@ -86,7 +86,7 @@ public static class RestoreCommand
                 string scratch = Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv");
                 try
                 {
-                    using var store = Stores.OpenWriter(scratch, createIfMissing: true);
+                    using var store = Stores.OpenWriter(scratch, createIfMissing: true, o.Warnings);
                     return Restore(store);
                 }
                 finally
@@ -115,7 +115,7 @@ public static class RestoreCommand
             // an existing store: its header is checked before the lock is taken, so swapped arguments
             // (restore backup.json app.skv) leave no backup.json.lock behind
             Stores.RequireStoreFile(db);
-            using var existing = Stores.OpenWriter(db, createIfMissing: false);
+            using var existing = Stores.OpenWriter(db, createIfMissing: false, o.Warnings);
             return Restore(existing);
         });
 
@@ -124,7 +124,7 @@ public static class RestoreCommand
         string modeName = mode == RestoreModeArg.Replace ? "replace" : "merge";
         if (o.Json)
         {
-            JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+            JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
             {
                 w.WriteString("path", db);
                 w.WriteString("file", result.Path);

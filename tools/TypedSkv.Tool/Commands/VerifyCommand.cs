@@ -48,7 +48,7 @@ public static class VerifyCommand
             }
             else
             {
-                using var store = Stores.OpenForReading(db);
+                using var store = Stores.OpenForReading(db, o.Warnings);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
                     SkvBackup.Verify(file, store, new VerifyOptions
                     {
@@ -63,7 +63,7 @@ public static class VerifyCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, code, w =>
+                JsonOutput.Write(stdout, o, Name, code, w =>
                 {
                     w.WriteString("file", report.Path);
                     w.WriteStringOrNull("db", db);

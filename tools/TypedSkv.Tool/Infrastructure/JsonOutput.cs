@@ -18,6 +18,14 @@ public static class JsonOutput
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The command's document, with the run's <c>warnings</c> array after the command's own members.</summary>
+    public static void Write(TextWriter stdout, OutputSettings settings, string command, ExitCode code, Action<Utf8JsonWriter> body) =>
+        Write(stdout, command, code, w =>
+        {
+            body(w);
+            settings.Warnings.WriteJson(w);
+        });
+
     public static void Write(TextWriter stdout, string command, ExitCode code, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>();

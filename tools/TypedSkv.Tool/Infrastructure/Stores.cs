@@ -5,19 +5,46 @@ namespace TypedSkv.Tool.Infrastructure;
 /// <summary>Opens stores with the checks and messages the tool wants.</summary>
 public static class Stores
 {
-    /// <summary>Read-only open: takes no lock, so it works while another process writes.</summary>
-    public static SkvStore OpenReadOnly(string db)
+    /// <summary>
+    /// Read-only open: takes no lock, so it works while another process writes. Bytes past the last committed
+    /// record that no live writer explains (the lock is free) are a torn tail: warned about, with what they hold.
+    /// </summary>
+    public static SkvStore OpenReadOnly(string db, Warnings warnings)
     {
         RequireExisting(db);
-        return SkvStore.OpenReadOnly(db);
+        var store = SkvStore.OpenReadOnly(db);
+        var r = store.Recovery;
+        if (r.TruncatedBytes > 0 && !WriterLock.IsHeld(db))
+        {
+            warnings.Add(new Warning(Warnings.TornTailKind,
+                $"{db} ends in {r.TruncatedBytes} bytes that are not committed records ({r.Reason}" +
+                (r.DiscardedBatchRecords > 0 ? $"; {r.DiscardedBatchRecords} records of a transaction that never committed" : "") +
+                $"); this command ignored them, and the next command that opens the store for writing cuts them off. " +
+                $"Back up the file as it is first if they matter; dotnet skv check {db} shows where",
+                r.TruncatedBytes, r.DiscardedBatchRecords));
+        }
+        return store;
     }
 
-    /// <summary>Writer open: fails with exit code 2 when another writer holds the store.</summary>
-    public static SkvStore OpenWriter(string db, bool createIfMissing)
+    /// <summary>
+    /// Writer open: fails with exit code 2 when another writer holds the store. What the open repaired (a torn tail
+    /// cut off, a transaction that never committed discarded) is warned about.
+    /// </summary>
+    public static SkvStore OpenWriter(string db, bool createIfMissing, Warnings warnings)
     {
-        if (!createIfMissing) RequireExisting(db);
+        if (!createIfMissing || File.Exists(db)) RequireStoreFile(db);
         else if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
-        return SkvStore.Open(db, new SkvOptions { CreateIfMissing = createIfMissing });
+        var store = SkvStore.Open(db, new SkvOptions { CreateIfMissing = createIfMissing });
+        var r = store.Recovery;
+        if (r.TruncatedBytes > 0)
+        {
+            warnings.Add(new Warning(Warnings.RepairedKind,
+                $"opening {db} for writing cut off {r.TruncatedBytes} bytes at its end that were not committed records ({r.Reason}" +
+                (r.DiscardedBatchRecords > 0 ? $"; {r.DiscardedBatchRecords} records of a transaction that never committed were discarded" : "") +
+                "), left by a writer that stopped mid-write",
+                r.TruncatedBytes, r.DiscardedBatchRecords));
+        }
+        return store;
     }
 
     /// <summary>Whether <paramref name="db"/> is a Redis connection (<c>redis://host:port[,host:port...]</c>) instead of a store file.</summary>
@@ -37,7 +64,7 @@ public static class Stores
     }
 
     /// <summary>For backup and verify: a Redis connection, or the store file opened read-only.</summary>
-    public static ISkvStorage OpenForReading(string db) => IsRedis(db) ? ConnectRedis(db) : OpenReadOnly(db);
+    public static ISkvStorage OpenForReading(string db, Warnings warnings) => IsRedis(db) ? ConnectRedis(db) : OpenReadOnly(db, warnings);
 
     public static void RequireExisting(string db)
     {

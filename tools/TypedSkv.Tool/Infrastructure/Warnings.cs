@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace TypedSkv.Tool.Infrastructure;
+
+/// <summary>One thing the user must know although the command succeeded (a repaired store, a kept backup).</summary>
+/// <param name="Kind">Stable identifier for scripts: "repaired", "torn-tail", "backups-newer".</param>
+/// <param name="Message">The text after "warning: ".</param>
+/// <param name="Bytes">Bytes discarded or ignored, when that is what it is about.</param>
+/// <param name="Records">Records discarded or ignored, when that is what it is about.</param>
+public sealed record Warning(string Kind, string Message, long? Bytes = null, long? Records = null);
+
+/// <summary>
+/// The warnings of one command run: each printed at once as <c>warning: ...</c> on stderr, and listed in the
+/// <c>warnings</c> array of the --json document.
+/// </summary>
+public sealed class Warnings(TextWriter stderr)
+{
+    private readonly List<Warning> _items = [];
+
+    public IReadOnlyList<Warning> Items => _items;
+
+    /// <summary>Whether a warning said that opening the store repaired it or ignored data (backup --keep then prunes nothing).</summary>
+    public bool StoreDataDiscarded => _items.Any(w => w.Kind is RepairedKind or TornTailKind);
+
+    public const string RepairedKind = "repaired";
+    public const string TornTailKind = "torn-tail";
+
+    public void Add(Warning warning)
+    {
+        _items.Add(warning);
+        stderr.WriteLine("warning: " + CommandRunner.OneLine(warning.Message));
+    }
+
+    public void WriteJson(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("warnings");
+        foreach (var item in _items)
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", item.Kind);
+            w.WriteString("message", item.Message);
+            if (item.Bytes is { } b) w.WriteNumber("bytes", b);
+            if (item.Records is { } r) w.WriteNumber("records", r);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}
