@@ -13,4 +13,7 @@ public enum ExitCode
 
     /// <summary>A usage or I/O error: bad arguments or options, a missing file, a store locked by another writer, a missing key.</summary>
     UsageOrIoError = 2,
+
+    /// <summary>Interrupted (Ctrl-C or TERM) before it finished; what it writes is all or nothing, so nothing was written (128 + SIGINT, the shell's convention).</summary>
+    Cancelled = 130,
 }

@@ -55,6 +55,21 @@ public sealed class RestoreOptions
     public bool? Gzip { get; set; }
 
     public IProgress<SkvBackupProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Partial restore: only records with one of these keys (with <see cref="Prefixes"/>: or under one of them).
+    /// None of either: every record. With Replace, only selected store keys the backup lacks are removed.
+    /// </summary>
+    public IReadOnlyList<byte[]>? Keys { get; set; }
+
+    /// <summary>Partial restore: only records whose key starts with one of these prefixes (see <see cref="Keys"/>).</summary>
+    public IReadOnlyList<byte[]>? Prefixes { get; set; }
+
+    /// <summary>Restore only keys the store does not hold; never changes an existing key (not with Replace).</summary>
+    public bool MissingOnly { get; set; }
+
+    /// <summary>Stops the restore between records; nothing is committed (a new store is not created).</summary>
+    public CancellationToken CancellationToken { get; set; }
 }
 
 public sealed class VerifyOptions

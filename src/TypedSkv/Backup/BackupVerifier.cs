@@ -19,7 +19,19 @@ internal static class BackupVerifier
         options ??= new VerifyOptions();
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
+        return Verify(fullPath, BackupFiles.OpenRead(fullPath, options.Gzip), store, options);
+    }
 
+    /// <summary>From a stream read once (stdin, a pipe); <paramref name="name"/> is what the report calls it.</summary>
+    public static VerifyReport Verify(Stream input, string name, ISkvStorage? store, VerifyOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options ??= new VerifyOptions();
+        return Verify(name, BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true), store, options);
+    }
+
+    private static VerifyReport Verify(string fullPath, (CountingStream File, Stream Json) opened, ISkvStorage? store, VerifyOptions options)
+    {
         var problems = new List<VerifyProblem>();
         long problemCount = 0;
         void Add(long? index, string? key, string message)
@@ -37,7 +49,7 @@ internal static class BackupVerifier
         bool fatal = false;
         using var snapshot = store?.OpenReadView();
 
-        var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
+        var (file, json) = opened;
         using var _ = file;
         using var __ = json;
         using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
@@ -114,7 +126,7 @@ internal static class BackupVerifier
             TextRecords = text,
             Base64Records = base64,
             DuplicateKeys = duplicates,
-            Bytes = file.Length,
+            Bytes = file.SourceBytes,
             HasChecksum = reader.HasChecksum,
             ChecksumValid = reader.ChecksumValid,
             Problems = problems,

@@ -14,7 +14,9 @@ namespace TypedSkv
         /// cancelled restore leaves no file behind.
         /// </summary>
         public static RestoreResult RestoreToNewStore(string storePath, string backupPath, RestoreOptions? options = null) =>
-            NewStoreRestorer.Restore(storePath, store => Restore(store, backupPath, options));
+            options?.DryRun == true
+                ? BackupRestorer.Restore(null, backupPath, options) // compared with nothing: every key would be added
+                : NewStoreRestorer.Restore(storePath, store => Restore(store, backupPath, options));
     }
 
     /// <summary>A store that was expected not to exist does (another process created it first).</summary>

@@ -19,13 +19,34 @@ public static class BackupCommand
         "dotnet skv backup app.skv backups/app.json",
         "dotnet skv backup app.skv backups/app.json --gzip --timestamp --keep 7",
         "dotnet skv backup app.skv users.json --prefix user:",
+        "dotnet skv backup app.skv - --gzip > app.json.gz",
         "dotnet skv backup redis://127.0.0.1:7000,127.0.0.1:7001 backups/cluster.json",
     ];
+
+    /// <summary>
+    /// <c>backup db -</c>: the backup goes to stdout (gzip with --gzip), so the report goes to stderr. No temporary
+    /// file and no rename; a failure midway leaves a partial document, which verify and restore reject.
+    /// </summary>
+    private static int ToStdout(TextWriter stderr, string db, string? prefix, bool gzip, bool timestamp, int? keep, OutputSettings o)
+    {
+        if (timestamp || keep is not null) throw SkvToolException.Usage("--timestamp and --keep name files: they do not apply to - (stdout)");
+        if (o.Json) throw SkvToolException.Usage("--json writes its document to stdout, which - (stdout) holds the backup on: leave one out");
+        using var store = Stores.OpenForReading(db, o.Warnings);
+        using var output = Console.OpenStandardOutput();
+        var result = SkvBackup.Backup(store, output, new BackupOptions
+        {
+            Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+            Gzip = gzip,
+        });
+        output.Flush();
+        stderr.WriteLine($"backed up {result.Records} records from {db} to stdout ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+        return (int)ExitCode.Ok;
+    }
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument(redis: true);
-        var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip)." };
+        var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip); - writes to stdout. A FIFO or device is written as it is." };
         var prefix = new Option<string?>("--prefix") { Description = "Back up only keys that start with this UTF-8 text.", HelpName = "P" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress with gzip (adds .gz to the file name when missing)." };
         var timestamp = new Option<bool>("--timestamp") { Description = "Put a sortable UTC time in the file name: backups/app.json -> backups/app_20261125T120000Z.json." };
@@ -53,6 +74,10 @@ public static class BackupCommand
                 throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
             if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
             if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
+            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o);
+            // a path that is this process's stdout (/dev/stdout, a link to it): the report must not go into the backup
+            bool toStdout = !OperatingSystem.IsWindows() && FileIdentity.SameFile(file, "/dev/stdout");
+            if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
 
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
             string? directory = Path.GetDirectoryName(Path.GetFullPath(basePath));
@@ -122,8 +147,10 @@ public static class BackupCommand
             }
             else
             {
-                stdout.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
-                foreach (string p in pruned) stdout.WriteLine($"deleted old backup {p}");
+                var report = toStdout ? stderr : stdout;
+                string size = result.Bytes >= 0 ? Sizes.Format(result.Bytes) : "written as a stream";
+                report.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({size}) in {Sizes.Seconds(result.Duration)}");
+                foreach (string p in pruned) report.WriteLine($"deleted old backup {p}");
             }
             return (int)ExitCode.Ok;
         });

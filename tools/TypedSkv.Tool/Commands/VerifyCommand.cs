@@ -19,7 +19,7 @@ public static class VerifyCommand
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
-        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
+        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or gzip-compressed; recognised by its first bytes); - reads stdin." };
         var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
@@ -38,23 +38,30 @@ public static class VerifyCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            Stores.RequireFile(file, "backup file");
+            bool stdin = file == "-";
+            if (!stdin) Stores.RequireFile(file, "backup file");
             if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
             VerifyReport report;
             if (db is null)
             {
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
-                    SkvBackup.Verify(file, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+                {
+                    var options = new VerifyOptions { Progress = BackupProgress.From(sink) };
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), "stdin", options) : SkvBackup.Verify(file, options);
+                });
             }
             else
             {
                 using var store = Stores.OpenForReading(db, o.Warnings);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
-                    SkvBackup.Verify(file, store, new VerifyOptions
+                {
+                    var options = new VerifyOptions
                     {
                         Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                         Progress = BackupProgress.From(sink),
-                    }));
+                    };
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), store, "stdin", options) : SkvBackup.Verify(file, store, options);
+                });
             }
 
             var c = report.Comparison;
