@@ -150,3 +150,28 @@ public sealed class RestoreSelectionTests : IDisposable
         Assert.Equal(1, r.Json().GetProperty("skipped").GetInt64()); // user:3
     }
 }
+
+/// <summary>Issue 13 item 9: a prefix backup records its prefix, and verify --db compares only that prefix.</summary>
+public sealed class PrefixBackupTests : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Verify_of_a_prefix_backup_against_the_whole_store_compares_only_the_prefix()
+    {
+        string db = _dir.File("app.skv");
+        TestStores.Create(db, 5, "user:");
+        TestStores.Create(_dir.File("other.skv"), 1);
+        using (var store = SkvStore.Open(db)) store.Put("order:1", "x");
+        Assert.Equal(0, Cli.Run("backup", db, _dir.File("users.json"), "--prefix", "user:").ExitCode);
+
+        var r = Cli.Run("verify", _dir.File("users.json"), "--db", db, "--json");
+
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal("user:", r.Json().GetProperty("prefix").GetString());
+        Assert.Equal(0, r.Json().GetProperty("comparison").GetProperty("extraInStore").GetInt64());
+        Assert.Contains("\"prefix\": \"user:\"", File.ReadAllText(_dir.File("users.json")));
+    }
+}

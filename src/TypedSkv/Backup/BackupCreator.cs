@@ -77,7 +77,7 @@ internal static class BackupCreator
         // total_records comes before the records: count first (keys only, no value I/O)
         long total = prefix.Length == 0 ? snapshot.Count : snapshot.ScanPrefix(prefix).LongCount();
         using var gz = gzip ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true) : null;
-        using var writer = new BackupWriter((Stream?)gz ?? output, total, DateTimeOffset.UtcNow, options.Indented, options.Progress);
+        using var writer = new BackupWriter((Stream?)gz ?? output, total, DateTimeOffset.UtcNow, options.Indented, options.Progress, prefix);
         foreach (var entry in snapshot.ScanPrefix(prefix))
             writer.Write(entry.Key.Span, entry.GetValue());
         long records = writer.Records;

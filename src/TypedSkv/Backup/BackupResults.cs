@@ -83,6 +83,8 @@ public sealed class VerifyReport
     /// <summary>Problems found in total (may exceed Problems.Count).</summary>
     public long ProblemCount { get; init; }
     public StoreComparison? Comparison { get; init; }
+    /// <summary>The key prefix the backup was taken with (UTF-8 text, else "base64:..."), null for a whole backup; a comparison with a store covers only it.</summary>
+    public string? Prefix { get; init; }
 
     public override string ToString() =>
         $"{Path}: {(Ok ? "OK" : "FAILED")}, format {Format}, {Records} records ({TextRecords} text, {Base64Records} base64), " +

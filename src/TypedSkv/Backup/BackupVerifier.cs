@@ -85,6 +85,7 @@ internal static class BackupVerifier
                 }
             }
             foreach (string p in reader.FileProblems) Add(null, null, p);
+            if (reader.PrefixProblem is { } prefixProblem) Add(null, null, prefixProblem);
         }
         catch (SkvBackupException ex)
         {
@@ -104,7 +105,8 @@ internal static class BackupVerifier
                     problems.Add(problem);
             }
             long extra = 0;
-            byte[] prefix = options.GetPrefix();
+            // a partial backup is compared with its own prefix of the store unless the caller names one
+            byte[] prefix = options.GetPrefix() is { Length: > 0 } given ? given : reader.Prefix ?? [];
             foreach (var entry in snapshot.ScanPrefix(prefix))
             {
                 if (keyHashes.Contains(XxHash3.HashToUInt64(entry.Key.Span))) continue;
@@ -132,6 +134,9 @@ internal static class BackupVerifier
             Problems = problems,
             ProblemCount = problemCount,
             Comparison = comparison,
+            Prefix = reader.Prefix is { } backupPrefix
+                ? System.Text.Unicode.Utf8.IsValid(backupPrefix) ? System.Text.Encoding.UTF8.GetString(backupPrefix) : "base64:" + Convert.ToBase64String(backupPrefix)
+                : null,
         };
     }
 }

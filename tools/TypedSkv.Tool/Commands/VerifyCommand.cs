@@ -23,7 +23,7 @@ public static class VerifyCommand
         var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
-            Description = "With --db, for a backup taken with --prefix: only store keys with this prefix count as missing from the backup.",
+            Description = "With --db: only store keys with this prefix count as missing from the backup. A backup taken with --prefix records its prefix, which is used when this is not given.",
             HelpName = "P",
         };
         var noProgress = CommonOptions.CreateNoProgress();
@@ -75,6 +75,7 @@ public static class VerifyCommand
                     w.WriteString("file", report.Path);
                     w.WriteStringOrNull("db", db);
                     w.WriteStringOrNull("version", report.Version);
+                    w.WriteStringOrNull("prefix", report.Prefix);
                     w.WriteString("format", report.Format);
                     w.WriteNumber("records", report.Records);
                     if (report.DeclaredRecords is { } declared) w.WriteNumber("declaredRecords", declared); else w.WriteNull("declaredRecords");
@@ -119,7 +120,7 @@ public static class VerifyCommand
                 foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
                 if (report.ProblemCount > report.Problems.Count) stdout.WriteLine($"  ... and {report.ProblemCount - report.Problems.Count} more");
                 if (c is not null)
-                    stdout.WriteLine($"compared with {db}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
+                    stdout.WriteLine($"compared with {db}{(report.Prefix is { } bp && prefix is null ? $" (keys under the backup's prefix {bp})" : "")}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
             }
 
             if (code != ExitCode.Ok)
