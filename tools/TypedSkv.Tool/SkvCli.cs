@@ -62,7 +62,7 @@ public static class SkvCli
     {
         var common = new CommonOptions();
         var root = new RootCommand(
-            "dotnet skv: back up, restore, verify, check, compact and inspect TypedSkv stores.\n" +
+            "dotnet skv: back up, restore, verify, check, compact, recover and inspect TypedSkv stores.\n" +
             "The store's data file path comes first. --json writes one JSON document to stdout.\n\n" +
             "Exit codes:\n" + Indent(ExitCodesHelp))
         {
@@ -82,6 +82,7 @@ public static class SkvCli
         Add(VerifyCommand.Create(common, stdout, stderr), VerifyCommand.Examples);
         Add(CheckCommand.Create(common, stdout, stderr), CheckCommand.Examples);
         Add(CompactCommand.Create(common, stdout, stderr), CompactCommand.Examples);
+        Add(RecoverCommand.Create(common, stdout, stderr), RecoverCommand.Examples);
         Add(InfoCommand.Create(common, stdout, stderr), InfoCommand.Examples);
         Add(GetCommand.Create(common, stdout, stderr), GetCommand.Examples);
         Add(PutCommand.Create(common, stdout, stderr), PutCommand.Examples);
