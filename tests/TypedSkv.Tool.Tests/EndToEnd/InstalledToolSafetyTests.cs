@@ -120,3 +120,29 @@ public sealed class InstalledToolKeepTests(ToolFixture tool) : IDisposable
         Assert.True(File.Exists(_dir.File("bk/app_20220101T000000Z.json")));
     }
 }
+
+/// <summary>Issue 13 item 10: backup files are no more readable than the store.</summary>
+[Collection(ToolCollection.Name)]
+public sealed class InstalledToolPermissionTests(ToolFixture tool) : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_600_store_gives_600_backups_plain_gzipped_and_timestamped()
+    {
+        if (OperatingSystem.IsWindows()) return; // Unix permission bits
+        string db = _dir.File("secret.skv");
+        TestStores.Create(db, 3);
+        File.SetUnixFileMode(db, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        foreach (var args in new[] { new[] { "b.json" }, ["b.json.gz"], ["bk.json", "--timestamp"] })
+        {
+            var r = tool.Skv(_dir.Path, ["backup", "secret.skv", .. args, "--json"]);
+            Assert.Equal(0, r.ExitCode);
+            string written = r.Json().GetProperty("file").GetString()!;
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        }
+    }
+}
