@@ -33,6 +33,9 @@ public sealed class WriterProcess : IDisposable
         return p;
     }
 
+    /// <summary>The writer's process id.</summary>
+    public int Id => _process.Id;
+
     public string? ReadLine()
     {
         var line = _process.StandardOutput.ReadLineAsync();

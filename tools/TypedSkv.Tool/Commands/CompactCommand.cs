@@ -16,18 +16,19 @@ public static class CompactCommand
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument();
+        var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Rewrite the store without overwritten and deleted records (atomic swap; needs the write lock, so the store must not be open for writing elsewhere).")
         {
-            db,
+            db, wait,
         };
-        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), common.Read(pr)));
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), common.Read(pr), pr.GetValue(wait)));
         return command;
     }
 
-    public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null) =>
+    public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null, double? wait = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            using var store = Stores.OpenWriter(db, createIfMissing: false, o.Warnings);
+            using var store = Stores.OpenWriter(db, createIfMissing: false, o.Warnings, Stores.Wait(wait));
             var result = store.Compact();
             if (o.Json)
             {

@@ -57,12 +57,13 @@ public static class RestoreCommand
         var missingOnly = new Option<bool>("--missing-only") { Description = "Restore only keys the store does not hold; never change an existing key." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Read and validate the whole backup and print what a restore would do (added, overwritten, unchanged, removed); write nothing, take no lock." };
         var noProgress = CommonOptions.CreateNoProgress();
+        var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
         {
-            db, file, mode, keys, prefixes, missingOnly, dryRun, noProgress,
+            db, file, mode, keys, prefixes, missingOnly, dryRun, noProgress, wait,
         };
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(mode),
-            pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly))));
+            pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait)));
         return command;
     }
 
@@ -75,7 +76,7 @@ public static class RestoreCommand
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
-        bool dryRun = false, OutputSettings? output = null, Selection? selection = null) =>
+        bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             selection ??= Selection.All;
@@ -156,7 +157,7 @@ public static class RestoreCommand
             }
             // an existing store: its header is checked before the lock is taken, so swapped arguments
             // (restore backup.json app.skv) leave no backup.json.lock behind
-            using var existing = Stores.OpenWriter(db, createIfMissing: false, o.Warnings);
+            using var existing = Stores.OpenWriter(db, createIfMissing: false, o.Warnings, Stores.Wait(wait));
             return Restore(existing);
         });
 

@@ -8,6 +8,8 @@ public static class ErrorMapping
     public static (ExitCode Code, string Message) Map(Exception ex) => ex switch
     {
         SkvToolException t => (t.ExitCode, t.Message),
+        // the engine's message speaks C# (SkvStore.OpenReadOnly): say it in commands
+        SkvLockedException l => (ExitCode.UsageOrIoError, WriterLock.LockedMessage(l.FilePath)),
         // the data itself is damaged or is not what it claims to be: a data problem
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
         SkvBackupException => (ExitCode.DataProblem, ex.Message),

@@ -30,11 +30,11 @@ public static class Stores
     /// Writer open: fails with exit code 2 when another writer holds the store. What the open repaired (a torn tail
     /// cut off, a transaction that never committed discarded) is warned about.
     /// </summary>
-    public static SkvStore OpenWriter(string db, bool createIfMissing, Warnings warnings)
+    public static SkvStore OpenWriter(string db, bool createIfMissing, Warnings warnings, TimeSpan? wait = null)
     {
         if (!createIfMissing || File.Exists(db)) RequireStoreFile(db);
         else if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
-        var store = SkvStore.Open(db, new SkvOptions { CreateIfMissing = createIfMissing });
+        var store = OpenWaiting(db, createIfMissing, warnings, wait);
         var r = store.Recovery;
         if (r.TruncatedBytes > 0)
         {
@@ -46,6 +46,45 @@ public static class Stores
         }
         return store;
     }
+
+    /// <summary>
+    /// Opens for writing; while another writer holds the lock, retries until <paramref name="wait"/> has passed. A
+    /// refusal the lock does not explain (a read-only file system, permissions) is reported as what it is.
+    /// </summary>
+    private static SkvStore OpenWaiting(string db, bool createIfMissing, Warnings warnings, TimeSpan? wait)
+    {
+        var options = new SkvOptions { CreateIfMissing = createIfMissing };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool announced = false;
+        while (true)
+        {
+            try
+            {
+                return SkvStore.Open(db, options);
+            }
+            catch (SkvLockedException ex) when (!WriterLock.IsHeld(db))
+            {
+                // the lock file could not be opened, but nobody holds it: say why
+                string why = ex.InnerException?.Message ?? ex.Message;
+                throw SkvToolException.Usage($"cannot open {db} for writing: {why}", ex);
+            }
+            catch (SkvLockedException ex)
+            {
+                if (wait is not { } w || clock.Elapsed >= w)
+                    throw new SkvToolException(ExitCode.UsageOrIoError, WriterLock.LockedMessage(db, wait), ex);
+                if (!announced)
+                {
+                    warnings.Notice($"waiting up to {w.TotalSeconds:0.#} s for the write lock of {db} ({WriterLock.LockedMessage(db).Split(". ")[0]})");
+                    announced = true;
+                }
+                // a writer's lock is released at its exit or close; polling is the only portable way to notice
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(200, Math.Max(1, (w - clock.Elapsed).TotalMilliseconds))));
+            }
+        }
+    }
+
+    /// <summary>--wait's seconds as a time span (null: do not wait).</summary>
+    public static TimeSpan? Wait(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
     /// <summary>Whether <paramref name="db"/> is a Redis connection (<c>redis://host:port[,host:port...]</c>) instead of a store file.</summary>
     public static bool IsRedis(string db) => RedisSkvStorage.IsRedisUri(db);

@@ -31,6 +31,9 @@ public sealed class Warnings(TextWriter stderr)
         stderr.WriteLine("warning: " + CommandRunner.OneLine(warning.Message));
     }
 
+    /// <summary>A progress note (not a warning): stderr only, <c>note: ...</c>.</summary>
+    public void Notice(string message) => stderr.WriteLine("note: " + CommandRunner.OneLine(message));
+
     public void WriteJson(Utf8JsonWriter w)
     {
         w.WriteStartArray("warnings");
