@@ -300,8 +300,9 @@ public sealed class BackupCommandTests : IDisposable
         var r = Cli.Run("verify", file);
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Matches("record index 0 \\(key \"blob\"\\)|record index 0", r.Stderr);
-        Assert.Contains("base64", r.Stderr);
+        Assert.Matches("record index 0 \\(key \"blob\"\\)|record index 0", r.Stdout);
+        Assert.Contains("base64", r.Stdout);
+        Assert.Contains("problem(s), listed above", r.Stderr);
     }
 
     [Fact]

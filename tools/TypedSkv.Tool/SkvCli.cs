@@ -16,11 +16,15 @@ public static class SkvCli
     public const string ExitCodesHelp =
         "0  ok\n" +
         "1  data problem: a backup failed verification, a store failed its integrity check or is damaged\n" +
-        "2  usage or I/O error: bad arguments or options, missing file, store locked by another writer, key not found";
+        "2  usage or I/O error: bad arguments or options, missing file, store locked by another writer\n" +
+        "3  get: the key does not exist\n" +
+        "130  interrupted (Ctrl-C): nothing was written";
 
     /// <summary>Parses and runs one command line; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // bare "dotnet skv" shows what it can do
+        if (args.Length == 0) args = ["--help"];
         bool json = args.Contains("--json");
         bool verbose = args.Contains("--verbose");
         try
@@ -120,8 +124,20 @@ public static class SkvCli
 
         public override int Invoke(ParseResult parseResult)
         {
-            inner.Invoke(parseResult);
             var output = parseResult.InvocationConfiguration.Output;
+            // the usage lines name the executable (dotnet-skv); users type "dotnet skv"
+            var captured = new StringWriter();
+            parseResult.InvocationConfiguration.Output = captured;
+            try
+            {
+                inner.Invoke(parseResult);
+            }
+            finally
+            {
+                parseResult.InvocationConfiguration.Output = output;
+            }
+            string executable = parseResult.RootCommandResult.Command.Name;
+            output.Write(captured.ToString().Replace($"  {executable} ", "  dotnet skv ", StringComparison.Ordinal));
             var command = parseResult.CommandResult.Command;
             if (examples.TryGetValue(command, out var lines))
             {

@@ -39,7 +39,7 @@ internal static class BackupCreator
             string checksum;
             long records, bytes;
             // the backup holds the store's data: it gets the store file's permission bits (a 600 store, a 600 backup)
-            using (var file = BackupFiles.CreateTemp(temp, storeFile.Length > 0 ? BackupFiles.PermissionsOf(storeFile) : null))
+            using (var file = BackupFiles.CreateTempFor(fullPath, temp, storeFile.Length > 0 ? BackupFiles.PermissionsOf(storeFile) : null))
             {
                 (records, checksum) = Write(storage, file, options, gzip);
                 file.Flush();

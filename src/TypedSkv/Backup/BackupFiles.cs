@@ -35,6 +35,26 @@ internal static class BackupFiles
         return new FileStream(tempPath, options);
     }
 
+    /// <summary>
+    /// <see cref="CreateTemp"/> for the backup <paramref name="fullPath"/>; a failure names the backup, not the
+    /// temporary name (which the user never typed).
+    /// </summary>
+    public static FileStream CreateTempFor(string fullPath, string tempPath, UnixFileMode? permissions)
+    {
+        try
+        {
+            return CreateTemp(tempPath, permissions);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new UnauthorizedAccessException($"cannot write the backup {fullPath}: permission denied in {Path.GetDirectoryName(fullPath)}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"cannot write the backup {fullPath}: its folder does not accept new files ({ex.GetType().Name.Replace("Exception", "", StringComparison.Ordinal)})", ex);
+        }
+    }
+
     /// <summary>The read and write bits of a file (Unix), for files that must be no more readable than it; null on Windows.</summary>
     public static UnixFileMode? PermissionsOf(string path)
     {
@@ -87,7 +107,7 @@ internal static class BackupFiles
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         try
         {
-            return OpenRead(file, gzip, leaveOpen: false);
+            return OpenRead(file, gzip, leaveOpen: false, path);
         }
         catch
         {
@@ -100,11 +120,11 @@ internal static class BackupFiles
     /// Reads a backup from any stream, seekable or not (a pipe, stdin): the gzip magic is peeked and replayed.
     /// <c>File.Bytes</c> is the input's size (a seekable one's length, else the bytes read so far).
     /// </summary>
-    public static (CountingStream File, Stream Json) OpenRead(Stream input, bool? gzip, bool leaveOpen)
+    public static (CountingStream File, Stream Json) OpenRead(Stream input, bool? gzip, bool leaveOpen, string name = "-")
     {
         var counted = new CountingStream(input, leaveOpen);
         bool isGzip = gzip ?? counted.PeekStartsWith(BackupFormat.GzipMagic0, BackupFormat.GzipMagic1);
-        Stream json = isGzip ? new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true) : counted;
+        Stream json = isGzip ? new GzipEndCheck(new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true), counted, name) : counted;
         return (counted, json);
     }
 }

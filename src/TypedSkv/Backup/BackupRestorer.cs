@@ -42,7 +42,7 @@ internal static class BackupRestorer
         if (!options.DryRun && storage is not SkvStore)
             throw new NotSupportedException("a restore into a server backend checks the whole backup before writing, so it reads it twice: give a file, not a stream");
         var clock = Stopwatch.StartNew();
-        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true), options, write: !options.DryRun)
+        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), options, write: !options.DryRun)
             with { Duration = clock.Elapsed };
     }
 

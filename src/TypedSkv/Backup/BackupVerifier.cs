@@ -27,7 +27,7 @@ internal static class BackupVerifier
     {
         ArgumentNullException.ThrowIfNull(input);
         options ??= new VerifyOptions();
-        return Verify(name, BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true), store, options);
+        return Verify(name, BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), store, options);
     }
 
     private static VerifyReport Verify(string fullPath, (CountingStream File, Stream Json) opened, ISkvStorage? store, VerifyOptions options)

@@ -8,6 +8,9 @@ internal sealed class CountingStream(Stream inner, bool leaveOpen) : Stream
 {
     private byte[] _peeked = [];
     private int _peekedAt;
+    // the last bytes read, for the gzip trailer check
+    private readonly byte[] _tail = new byte[8];
+    private long _tailFill;
 
     public long BytesRead { get; private set; }
     public long BytesWritten { get; private set; }
@@ -41,7 +44,39 @@ internal sealed class CountingStream(Stream inner, bool leaveOpen) : Stream
             n = inner.Read(buffer);
         }
         BytesRead += n;
+        RememberTail(buffer[..n]);
         return n;
+    }
+
+    private void RememberTail(ReadOnlySpan<byte> read)
+    {
+        if (read.Length >= _tail.Length)
+        {
+            read[^_tail.Length..].CopyTo(_tail);
+        }
+        else if (read.Length > 0)
+        {
+            // shift left and append
+            _tail.AsSpan(read.Length).CopyTo(_tail);
+            read.CopyTo(_tail.AsSpan(_tail.Length - read.Length));
+        }
+        _tailFill = Math.Min(_tail.Length, _tailFill + read.Length);
+    }
+
+    /// <summary>The last <paramref name="tail"/>.Length bytes of the input once it was read to its end; false before that or when it was shorter.</summary>
+    public bool TryGetTail(Span<byte> tail)
+    {
+        if (tail.Length > _tail.Length) return false;
+        // the decompressor may have stopped early: read what is left, so the tail really is the end
+        Span<byte> rest = stackalloc byte[4096];
+        while (true)
+        {
+            int n = Read(rest);
+            if (n == 0) break;
+        }
+        if (_tailFill < tail.Length) return false;
+        _tail.AsSpan(_tail.Length - tail.Length).CopyTo(tail);
+        return true;
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

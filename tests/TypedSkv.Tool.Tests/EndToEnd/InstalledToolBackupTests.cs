@@ -49,7 +49,7 @@ public sealed class InstalledToolBackupTests(ToolFixture tool) : IDisposable
         Assert.Equal(1, alone.ExitCode);
         Assert.Contains("checksum", alone.Stderr);
         Assert.Equal(1, withStore.ExitCode);
-        Assert.Contains("key:0007", withStore.Stderr);
+        Assert.Contains("key:0007", withStore.Stdout);
         Assert.StartsWith("error: ", withStore.Stderr);
     }
 

@@ -79,6 +79,7 @@ public static class BackupCommand
             bool toStdout = !OperatingSystem.IsWindows() && FileIdentity.SameFile(file, "/dev/stdout");
             if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
 
+            if (Directory.Exists(file)) throw SkvToolException.Usage($"{file} is a directory: name the backup file in it, e.g. {Path.Combine(file, "app.json")}");
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
             string? directory = Path.GetDirectoryName(Path.GetFullPath(basePath));
             if (directory is not null) Directory.CreateDirectory(directory);

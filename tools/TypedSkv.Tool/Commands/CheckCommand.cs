@@ -126,8 +126,11 @@ public static class CheckCommand
                 stdout.WriteLine($"FAILED: {db}: {problems.Count} problem(s)");
                 foreach (var p in problems) stdout.WriteLine("  " + Describe(p));
             }
+            // text output listed every problem on stdout already: the error line counts them instead of repeating one
             if (problems.Count > 0)
-                stderr.WriteLine($"error: {db} failed the integrity check: {CommandRunner.OneLine(Describe(problems[0]))}");
+                stderr.WriteLine(o.Json
+                    ? $"error: {db} failed the integrity check: {CommandRunner.OneLine(Describe(problems[0]))}"
+                    : $"error: {db} failed the integrity check: {problems.Count} problem(s), listed above");
             return (int)code;
         });
 

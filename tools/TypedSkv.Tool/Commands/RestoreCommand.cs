@@ -42,6 +42,15 @@ public static class RestoreCommand
             Description = "merge: keep other keys, the backup's keys overwrite; replace: the store (or, with --key/--prefix, the selected keys) holds exactly the backup afterwards.",
             DefaultValueFactory = _ => RestoreModeArg.Merge,
             HelpName = "merge|replace",
+            // the default parser's error names the enum type (RestoreModeArg)
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (text.Equals("merge", StringComparison.OrdinalIgnoreCase)) return RestoreModeArg.Merge;
+                if (text.Equals("replace", StringComparison.OrdinalIgnoreCase)) return RestoreModeArg.Replace;
+                r.AddError($"--mode must be merge or replace, not '{text}'");
+                return RestoreModeArg.Merge;
+            },
         };
         var keys = new Option<string[]>("--key")
         {
@@ -136,6 +145,8 @@ public static class RestoreCommand
             }
             if (!File.Exists(db))
             {
+                // like backup, a restore into a new store creates its folder
+                if (!dryRun && Path.GetDirectoryName(Path.GetFullPath(db)) is { } folder) Directory.CreateDirectory(folder);
                 AfterStoreLookup.Value?.Invoke();
                 try
                 {

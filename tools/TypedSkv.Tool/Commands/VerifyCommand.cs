@@ -129,9 +129,10 @@ public static class VerifyCommand
                 // name a record when any problem can: "record 3 (key ...)" says more than a file-wide checksum
                 var first = report.Problems.FirstOrDefault(p => p.RecordIndex is not null || p.Key is not null)
                     ?? report.Problems.FirstOrDefault();
-                string why = first is not null
+                // text output listed every problem on stdout already: the error line counts them instead of repeating one
+                string why = o.Json && first is not null
                     ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(first))}" + (problemCount > 1 ? $" (and {problemCount - 1} more)" : "")
-                    : $"{report.Path} failed verification";
+                    : $"{report.Path} failed verification: {problemCount} problem(s){(o.Json ? "" : ", listed above")}";
                 // the file's checksum covers all records together: only the store can tell which record changed
                 if (db is null && report.ChecksumValid == false && report.Problems.All(p => p.RecordIndex is null && p.Key is null))
                     why += "; the checksum covers all records, compare with the store (--db <db>) to find the changed record";

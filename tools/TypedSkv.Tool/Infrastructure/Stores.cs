@@ -32,7 +32,7 @@ public static class Stores
     /// </summary>
     public static SkvStore OpenWriter(string db, bool createIfMissing, Warnings warnings, TimeSpan? wait = null)
     {
-        if (!createIfMissing || File.Exists(db)) RequireStoreFile(db);
+        if (!createIfMissing || File.Exists(db) || IsRedis(db)) RequireStoreFile(db);
         else if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
         var store = OpenWaiting(db, createIfMissing, warnings, wait);
         var r = store.Recovery;
@@ -107,6 +107,8 @@ public static class Stores
 
     public static void RequireExisting(string db)
     {
+        if (IsRedis(db))
+            throw SkvToolException.Usage($"this command works on store files; {db} is Redis, which backup, restore and verify --db support (for its figures use redis-cli INFO keyspace)");
         if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
         if (!File.Exists(db)) throw SkvToolException.Usage($"store not found: {db}");
     }
