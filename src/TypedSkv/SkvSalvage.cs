@@ -111,9 +111,13 @@ public static class SkvSalvage
                         DiscardedBatchRecords += batch.Count;
                     batch.Clear();
                 }
+                else if (h.Kind == RecordKind.Abort)
+                {
+                    batch.Clear(); // rolled back on purpose: nothing lost
+                }
                 else
                 {
-                    // a record outside a batch while one is open: that batch never committed (rolled back or cut)
+                    // a record outside a batch while one is open: that batch never committed (cut by a crash)
                     DiscardedBatchRecords += batch.Count;
                     batch.Clear();
                     Apply(h.Kind, key, pos, h.ValueLength);

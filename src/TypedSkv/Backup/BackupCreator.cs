@@ -19,7 +19,8 @@ internal static class BackupCreator
         string fullPath = Path.GetFullPath(path);
         BackupFiles.EnsureDirectoryExists(fullPath);
         string storeFile = storage is SkvStore store ? Path.GetFullPath(store.FilePath) : "";
-        if (storeFile.Length > 0 && (string.Equals(fullPath, storeFile, StringComparison.Ordinal) || string.Equals(fullPath, storeFile + SkvStore.LockFileSuffix, StringComparison.Ordinal)))
+        // by identity: a symlinked folder, a bind mount or a hard link must not let the rename replace the store
+        if (storeFile.Length > 0 && (SkvFileIdentity.SameFile(fullPath, storeFile) || SkvFileIdentity.SameFile(fullPath, storeFile + SkvStore.LockFileSuffix)))
             throw new ArgumentException($"the backup path {fullPath} is the store's own file", nameof(path));
         bool gzip = options.Gzip ?? BackupFormat.IsGzipPath(fullPath);
 

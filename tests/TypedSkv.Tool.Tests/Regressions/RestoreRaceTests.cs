@@ -129,3 +129,27 @@ public sealed class TimestampedNameTests : IDisposable
         Assert.False(Infrastructure.WriterLock.IsHeld(_dir.File("never-opened.skv")));
     }
 }
+
+/// <summary>Issue 13 item 2 in the library: SkvBackup.Backup compares identities too.</summary>
+public sealed class BackupOntoStoreLibraryTests : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void A_backup_through_a_symlinked_folder_onto_the_store_throws_and_the_store_stays()
+    {
+        Directory.CreateDirectory(_dir.File("real"));
+        Directory.CreateSymbolicLink(_dir.File("alias"), _dir.File("real"));
+        TestStores.Create(_dir.File("real/db.skv"), 4);
+        byte[] before = File.ReadAllBytes(_dir.File("real/db.skv"));
+
+        using (var store = SkvStore.OpenReadOnly(_dir.File("real/db.skv")))
+        {
+            Assert.Throws<ArgumentException>(() => SkvBackup.Backup(store, _dir.File("alias/db.skv")));
+            Assert.Throws<ArgumentException>(() => SkvBackup.Backup(store, _dir.File("alias/db.skv.lock")));
+        }
+        Assert.Equal(before, File.ReadAllBytes(_dir.File("real/db.skv")));
+    }
+}

@@ -76,7 +76,7 @@ public static class BackupCommand
             if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
             if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o);
             // a path that is this process's stdout (/dev/stdout, a link to it): the report must not go into the backup
-            bool toStdout = !OperatingSystem.IsWindows() && FileIdentity.SameFile(file, "/dev/stdout");
+            bool toStdout = !OperatingSystem.IsWindows() && SkvFileIdentity.SameFile(file, "/dev/stdout");
             if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
 
             if (Directory.Exists(file)) throw SkvToolException.Usage($"{file} is a directory: name the backup file in it, e.g. {Path.Combine(file, "app.json")}");

@@ -9,7 +9,7 @@ public static class ErrorMapping
     {
         SkvToolException t => (t.ExitCode, t.Message),
         // the engine's message speaks C# (SkvStore.OpenReadOnly): say it in commands
-        SkvLockedException l => (ExitCode.UsageOrIoError, WriterLock.LockedMessage(l.FilePath)),
+        SkvLockedException l => (ExitCode.UsageOrIoError, WriterLock.LockedMessage(l.FilePath, holder: l.HolderProcessId)),
         // the data itself is damaged or is not what it claims to be: a data problem
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
         SkvBackupException => (ExitCode.DataProblem, ex.Message),

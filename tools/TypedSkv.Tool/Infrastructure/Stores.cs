@@ -71,10 +71,10 @@ public static class Stores
             catch (SkvLockedException ex)
             {
                 if (wait is not { } w || clock.Elapsed >= w)
-                    throw new SkvToolException(ExitCode.UsageOrIoError, WriterLock.LockedMessage(db, wait), ex);
+                    throw new SkvToolException(ExitCode.UsageOrIoError, WriterLock.LockedMessage(db, wait, ex.HolderProcessId), ex);
                 if (!announced)
                 {
-                    warnings.Notice($"waiting up to {w.TotalSeconds:0.#} s for the write lock of {db} ({WriterLock.LockedMessage(db).Split(". ")[0]})");
+                    warnings.Notice($"waiting up to {w.TotalSeconds:0.#} s for the write lock of {db} ({WriterLock.LockedMessage(db, holder: ex.HolderProcessId).Split(". ")[0]})");
                     announced = true;
                 }
                 // a writer's lock is released at its exit or close; polling is the only portable way to notice
@@ -138,7 +138,7 @@ public static class Stores
     /// </summary>
     public static void RefuseStoreFiles(string path, string db, string what)
     {
-        if (FileIdentity.SameFile(path, db) || FileIdentity.SameFile(path, db + SkvStore.LockFileSuffix))
+        if (SkvFileIdentity.SameFile(path, db) || SkvFileIdentity.SameFile(path, db + SkvStore.LockFileSuffix))
             throw SkvToolException.Usage($"the {what} {path} is the store's own file ({db}, through a link or another path); writing it would destroy the store");
     }
 

@@ -3,38 +3,12 @@ using System.Globalization;
 namespace TypedSkv.Tool.Infrastructure;
 
 /// <summary>
-/// The writer lock in CLI terms: whether a writer holds a store right now, and which process, asked without
-/// becoming a writer. <see cref="IsHeld"/> opens the lock file for reading with a shared lock, which fails while a
-/// writer holds its exclusive one; it is asked only when needed (a torn tail seen by a read-only open, a refused
-/// writer open), because for that instant a writer opening at the same moment would be refused as locked.
+/// The writer lock in CLI terms: whether a writer holds a store right now (asked without taking any lock:
+/// <see cref="SkvStore.HasActiveWriter"/>), which process, and the message a refused command prints.
 /// </summary>
 public static class WriterLock
 {
-    public static bool IsHeld(string db)
-    {
-        string lockPath = db + SkvStore.LockFileSuffix;
-        try
-        {
-            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-            return false;
-        }
-        catch (FileNotFoundException)
-        {
-            return false; // no lock file: nobody ever opened it for writing, or it was removed
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false; // cannot tell; a torn tail is then reported, which errs on the side of telling
-        }
-        catch (IOException)
-        {
-            return true; // the writer's exclusive lock refused the shared one
-        }
-    }
+    public static bool IsHeld(string db) => SkvStore.HasActiveWriter(db);
 
     /// <summary>
     /// The process id of the writer holding <paramref name="db"/>, when it can be found: the id written into the lock
@@ -42,7 +16,9 @@ public static class WriterLock
     /// </summary>
     public static int? HolderProcessId(string db)
     {
-        string lockPath = db + SkvStore.LockFileSuffix;
+        // the side file sits beside the real data file (a symlinked store's lock is its target's)
+        string real = new FileInfo(db).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? db;
+        string lockPath = real + SkvStore.LockFileSuffix;
         try
         {
             using var file = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
@@ -65,7 +41,7 @@ public static class WriterLock
     /// <summary>/proc/locks lines: "1: FLOCK  ADVISORY  WRITE 12345 08:01:123456 0 EOF" (major:minor in hex, inode).</summary>
     private static int? FromProcLocks(string lockPath)
     {
-        if (!FileIdentity.TryGet(lockPath, out var id)) return null;
+        if (!SkvFileIdentity.TryGet(lockPath, out var id)) return null;
         // glibc's dev_t encoding
         ulong major = ((id.Device >> 8) & 0xfff) | ((id.Device >> 32) & ~0xfffUL);
         ulong minor = (id.Device & 0xff) | ((id.Device >> 12) & ~0xffUL);
@@ -91,9 +67,9 @@ public static class WriterLock
     }
 
     /// <summary>The CLI's message for a store another writer holds: who, what works beside it, what to do.</summary>
-    public static string LockedMessage(string db, TimeSpan? waited = null)
+    public static string LockedMessage(string db, TimeSpan? waited = null, int? holder = null)
     {
-        string who = HolderProcessId(db) is { } pid ? $"process {pid}" : "another process";
+        string who = (holder ?? HolderProcessId(db)) is { } pid ? $"process {pid}" : "another process";
         string after = waited is { } w ? $" (still after waiting {w.TotalSeconds:0.#} s)" : "";
         return $"{db} is open for writing by {who}{after}. Read-only commands work beside it (info, check, get, list, " +
             "backup, verify --db, restore --dry-run); for this one stop the writer, or retry with --wait <seconds>";
