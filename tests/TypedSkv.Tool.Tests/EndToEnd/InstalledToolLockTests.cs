@@ -96,3 +96,50 @@ public sealed class InstalledToolLockTests(ToolFixture tool) : IDisposable
         }
     }
 }
+
+/// <summary>Issue 13 item 13: Ctrl-C during a restore into a new store leaves no store.</summary>
+[Collection(ToolCollection.Name)]
+public sealed class InstalledToolInterruptTests(ToolFixture tool) : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Sigint_during_a_restore_into_a_new_store_exits_130_and_leaves_no_file()
+    {
+        using (var source = SkvStore.Open(_dir.File("src.skv"), new SkvOptions { Durability = SkvDurability.None }))
+        {
+            string filler = new('x', 200);
+            for (int i = 0; i < 20_000; i++) source.Put($"key:{i:D6}", filler);
+        }
+        Assert.Equal(0, tool.Skv(_dir.Path, "backup", "src.skv", "b.json").ExitCode);
+        byte[] backup = File.ReadAllBytes(_dir.File("b.json"));
+        Assert.True(backup.Length > 3_000_000);
+
+        var psi = ProcessRunner.CreateStartInfo(tool.ToolExecutable, ["restore", "new.skv", "-", "--no-progress"], _dir.Path, tool.Environment);
+        using var restore = Process.Start(psi)!;
+        var stderr = restore.StandardError.ReadToEndAsync();
+        var stdin = restore.StandardInput.BaseStream;
+        // the barrier: a pipe holds 64 KiB, so once 1 MB is written the restore is reading records (its signal
+        // handler and its temporary store exist before it reads)
+        await stdin.WriteAsync(backup.AsMemory(0, 1_000_000));
+        await stdin.FlushAsync();
+        Assert.Equal(0, ProcessRunner.Run("kill", ["-INT", restore.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], _dir.Path).ExitCode);
+        try
+        {
+            // more records: the restore notices the interrupt between two of them
+            await stdin.WriteAsync(backup.AsMemory(1_000_000, 1_000_000));
+            stdin.Close();
+        }
+        catch (IOException)
+        {
+            // it stopped reading: the pipe is closed
+        }
+        Assert.True(restore.WaitForExit(60_000));
+
+        Assert.Equal(130, restore.ExitCode);
+        Assert.Contains("nothing was written", await stderr);
+        Assert.DoesNotContain(Directory.GetFiles(_dir.Path), f => Path.GetFileName(f).StartsWith("new.skv", StringComparison.Ordinal));
+    }
+}
