@@ -124,7 +124,7 @@ internal static class BackupFiles
     {
         var counted = new CountingStream(input, leaveOpen);
         bool isGzip = gzip ?? counted.PeekStartsWith(BackupFormat.GzipMagic0, BackupFormat.GzipMagic1);
-        Stream json = isGzip ? new GzipEndCheck(new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true), counted, name) : counted;
+        Stream json = isGzip ? new GzipEndCheck(new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true), counted) : counted;
         return (counted, json);
     }
 }

@@ -110,6 +110,7 @@ internal static class BackupRestorer
                 if (progress is not null && reader.Records % BackupFormat.ProgressInterval == 0)
                     progress.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
             }
+            if (GzipEndCheck.IsTruncated(json)) throw reader.Error(null, ((GzipEndCheck)json).Problem);
             if (reader.FileProblems.Count > 0) throw reader.Error(null, reader.FileProblems[0]);
             if (replace && before is not null)
             {
@@ -125,6 +126,11 @@ internal static class BackupRestorer
             }
             options.CancellationToken.ThrowIfCancellationRequested();
             tx?.Commit();
+        }
+        catch (SkvBackupException ex) when (GzipEndCheck.IsTruncated(json) && !ex.Problem.StartsWith("truncated gzip", StringComparison.Ordinal))
+        {
+            // the JSON broke off because the gzip did: say the cause, keep the record it was in
+            throw new SkvBackupException(ex.FilePath, ex.RecordIndex, ex.ByteOffset, $"{((GzipEndCheck)json).Problem}; {ex.Problem}", ex);
         }
         finally
         {

@@ -84,13 +84,16 @@ internal static class BackupVerifier
                             outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
                 }
             }
+            if (GzipEndCheck.IsTruncated(json)) Add(null, null, ((GzipEndCheck)json).Problem);
             foreach (string p in reader.FileProblems) Add(null, null, p);
             if (reader.PrefixProblem is { } prefixProblem) Add(null, null, prefixProblem);
         }
         catch (SkvBackupException ex)
         {
             fatal = true;
-            Add(ex.RecordIndex, null, ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
+            // the JSON broke off because the gzip did: say the cause first
+            string cause = GzipEndCheck.IsTruncated(json) ? ((GzipEndCheck)json).Problem + "; " : "";
+            Add(ex.RecordIndex, null, cause + ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
         }
 
         StoreComparison? comparison = null;

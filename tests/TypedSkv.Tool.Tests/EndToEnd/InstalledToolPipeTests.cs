@@ -72,4 +72,27 @@ public sealed class InstalledToolPipeTests(ToolFixture tool) : IDisposable
         Assert.Equal(2, Skv("backup", "app.skv", "-", "--timestamp").ExitCode);
         Assert.Equal(2, Skv("backup", "app.skv", "-", "--json").ExitCode);
     }
+
+    [Theory]
+    [InlineData(8)]     // only the gzip trailer (CRC-32, length) missing: the JSON inside is complete
+    [InlineData(2000)]  // cut inside the compressed records
+    public void A_truncated_gzip_says_truncated_gzip_and_restores_nothing(int cut)
+    {
+        TestStores.Create(_dir.File("app.skv"), 300);
+        Assert.Equal(0, Skv("backup", "app.skv", "b.json.gz").ExitCode);
+        byte[] all = File.ReadAllBytes(_dir.File("b.json.gz"));
+        File.WriteAllBytes(_dir.File("cut.json.gz"), all[..^cut]);
+
+        var verify = Skv("verify", "cut.json.gz");
+        var restore = Skv("restore", "new.skv", "cut.json.gz");
+        var piped = Shell("cat cut.json.gz | skv restore piped.skv -");
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("truncated gzip", verify.Stdout);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("truncated gzip", restore.Stderr);
+        Assert.False(File.Exists(_dir.File("new.skv")));
+        Assert.Equal(1, piped.ExitCode);
+        Assert.Contains("truncated gzip", piped.Stderr);
+    }
 }
