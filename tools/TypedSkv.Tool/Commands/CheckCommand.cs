@@ -4,9 +4,8 @@ using TypedSkv.Tool.Infrastructure;
 namespace TypedSkv.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet skv check &lt;db&gt;</c>: the engine's integrity check. Opens the store read-only (so it repairs
-/// nothing and works while another process writes), replays the log with every record checksum checked,
-/// then reads and verifies every live value. Damage inside the file and a torn tail are data problems (exit 1).
+/// <c>dotnet skv check &lt;db&gt;</c>: the engine's integrity check (<see cref="SkvCheck.Check"/>), rendered.
+/// Damage inside the file and a torn tail are data problems (exit 1).
 /// </summary>
 public static class CheckCommand
 {
@@ -17,9 +16,6 @@ public static class CheckCommand
         "dotnet skv check app.skv",
         "dotnet skv check app.skv --json",
     ];
-
-    /// <summary>One thing wrong with the file.</summary>
-    public sealed record Problem(long? Offset, string? Key, string Message);
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
@@ -36,50 +32,10 @@ public static class CheckCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireExisting(db);
-            long fileLength = new FileInfo(db).Length;
-            var problems = new List<Problem>();
-            long records = 0, valuesChecked = 0, valueBytes = 0;
-            long? tornOffset = null, tornBytes = null, inProgressBytes = null;
-
-            SkvStore? store = TryOpen(db, problems);
-            if (store is not null)
-            {
-                using (store)
-                {
-                    records = store.Count;
-                    long validEnd = store.GetStats().FileSizeBytes;
-                    using (var snapshot = store.GetSnapshot())
-                    {
-                        foreach (var entry in snapshot.Scan())
-                        {
-                            try
-                            {
-                                valueBytes += entry.GetValue().Length;
-                                valuesChecked++;
-                            }
-                            catch (SkvCorruptionException ex)
-                            {
-                                problems.Add(new Problem(ex.Offset, KeyFormatter.Describe(entry.Key.Span), ex.Problem));
-                            }
-                        }
-                    }
-                    // bytes past the last committed record are a write in progress while a writer holds the lock (a
-                    // writer's open cuts off any torn tail first); with the lock free nothing explains them: torn
-                    if (validEnd < fileLength && WriterLock.IsHeld(db))
-                    {
-                        inProgressBytes = fileLength - validEnd;
-                    }
-                    else if (validEnd < fileLength)
-                    {
-                        tornOffset = validEnd;
-                        tornBytes = fileLength - validEnd;
-                        problems.Add(new Problem(validEnd, null,
-                            $"torn tail: the last {tornBytes} bytes are not complete, committed records ({store.Recovery.Reason}" +
-                            (store.Recovery.DiscardedBatchRecords > 0 ? $"; {store.Recovery.DiscardedBatchRecords} records of a transaction that never committed" : "") +
-                            "), and no process holds the store for writing: a write interrupted by a crash; opening the store for writing cuts them off"));
-                    }
-                }
-            }
+            var report = SkvCheck.Check(db);
+            var problems = report.Problems;
+            long fileLength = report.FileSizeBytes, records = report.Records, valuesChecked = report.ValuesChecked, valueBytes = report.ValueBytes;
+            long? tornOffset = report.TornTail?.Offset, tornBytes = report.TornTail?.Length, inProgressBytes = report.InProgressBytes;
 
             var code = problems.Count == 0 ? ExitCode.Ok : ExitCode.DataProblem;
             if (o.Json)
@@ -134,26 +90,9 @@ public static class CheckCommand
             return (int)code;
         });
 
-    private static string Describe(Problem p)
+    private static string Describe(SkvCheckProblem p)
     {
         string where = p.Offset is { } off ? $"offset {off}" : "file";
         return p.Key is null ? $"{where}: {p.Message}" : $"{where} (key {p.Key}): {p.Message}";
-    }
-
-    private static SkvStore? TryOpen(string db, List<Problem> problems)
-    {
-        try
-        {
-            return SkvStore.OpenReadOnly(db, verifyWholeLog: true); // every record checked, the index checkpoint ignored
-        }
-        catch (SkvCorruptionException ex)
-        {
-            problems.Add(new Problem(ex.Offset, null, ex.Problem));
-        }
-        catch (SkvFormatException ex)
-        {
-            problems.Add(new Problem(0, null, ex.Message));
-        }
-        return null;
     }
 }
