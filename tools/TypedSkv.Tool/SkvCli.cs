@@ -42,7 +42,7 @@ public static class SkvCli
                 string errors = string.Join(" ", parseResult.Errors.Select(e => CommandRunner.OneLine(e.Message)));
                 stderr.WriteLine($"error: {errors} Run '{command} --help' for usage.");
                 if (json)
-                    JsonOutput.Write(stdout, atRoot ? "dotnet-skv" : parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, w => w.WriteString("error", errors));
+                    JsonOutput.Write(stdout, atRoot ? "dotnet-skv" : parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, new ErrorDocument(errors));
                 return (int)ExitCode.UsageOrIoError;
             }
 

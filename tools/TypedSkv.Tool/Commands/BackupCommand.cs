@@ -133,18 +133,7 @@ public static class BackupCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteString("file", result.Path);
-                    w.WriteNumber("records", result.Records);
-                    w.WriteNumber("bytes", result.Bytes);
-                    w.WriteStringOrNull("checksum", result.Checksum);
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                    w.WriteStartArray("pruned");
-                    foreach (string p in pruned) w.WriteStringValue(p);
-                    w.WriteEndArray();
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new BackupDocument(db, result.Path, result.Records, result.Bytes, result.Checksum, (long)result.Duration.TotalMilliseconds, pruned));
             }
             else
             {

@@ -40,36 +40,9 @@ public static class CheckCommand
             var code = problems.Count == 0 ? ExitCode.Ok : ExitCode.DataProblem;
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, code, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("fileSizeBytes", fileLength);
-                    w.WriteNumber("records", records);
-                    w.WriteNumber("valuesChecked", valuesChecked);
-                    w.WriteNumber("valueBytes", valueBytes);
-                    if (tornOffset is { } to && tornBytes is { } tb)
-                    {
-                        w.WriteStartObject("tornTail");
-                        w.WriteNumber("offset", to);
-                        w.WriteNumber("bytes", tb);
-                        w.WriteEndObject();
-                    }
-                    else
-                    {
-                        w.WriteNull("tornTail");
-                    }
-                    if (inProgressBytes is { } ip) w.WriteNumber("inProgressBytes", ip); else w.WriteNull("inProgressBytes");
-                    w.WriteStartArray("problems");
-                    foreach (var p in problems)
-                    {
-                        w.WriteStartObject();
-                        if (p.Offset is { } off) w.WriteNumber("offset", off); else w.WriteNull("offset");
-                        w.WriteStringOrNull("key", p.Key);
-                        w.WriteString("message", p.Message);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                JsonOutput.Write(stdout, o, Name, code, new CheckDocument(db, fileLength, records, valuesChecked, valueBytes,
+                    tornOffset is { } to && tornBytes is { } tb ? new TornTailEntry(to, tb) : null, inProgressBytes,
+                    [.. problems.Select(p => new CheckProblemEntry(p.Offset, p.Key, p.Message))]));
             }
             else if (problems.Count == 0)
             {

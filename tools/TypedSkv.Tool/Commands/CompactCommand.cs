@@ -32,15 +32,7 @@ public static class CompactCommand
             var result = store.Compact();
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("liveRecords", result.LiveRecords);
-                    w.WriteNumber("bytesBefore", result.BytesBefore);
-                    w.WriteNumber("bytesAfter", result.BytesAfter);
-                    w.WriteNumber("bytesReclaimed", result.BytesReclaimed);
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new CompactDocument(db, result.LiveRecords, result.BytesBefore, result.BytesAfter, result.BytesReclaimed, (long)result.Duration.TotalMilliseconds));
             }
             else
             {

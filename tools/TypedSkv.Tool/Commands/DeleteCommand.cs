@@ -36,11 +36,7 @@ public static class DeleteCommand
                 deleted = store.Delete(keyBytes);
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteBytes("key", keyBytes);
-                    w.WriteBoolean("deleted", deleted);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new DeleteDocument(JsonBytes.Of(keyBytes).Value, JsonBytes.Of(keyBytes).Encoding, deleted));
             }
             else
             {

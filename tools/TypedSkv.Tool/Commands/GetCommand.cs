@@ -47,13 +47,7 @@ public static class GetCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteBytes("key", keyBytes);
-                    w.WriteNumber("valueLength", value.Length);
-                    if (outFile is null) w.WriteBytes("value", value);
-                    else w.WriteString("out", outFile);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, Document(keyBytes, value, outFile));
             }
             else if (outFile is not null)
             {
@@ -70,4 +64,11 @@ public static class GetCommand
             }
             return (int)ExitCode.Ok;
         });
+
+    private static GetDocument Document(byte[] key, byte[] value, string? outFile)
+    {
+        var k = JsonBytes.Of(key);
+        JsonBytes? v = outFile is null ? JsonBytes.Of(value) : null;
+        return new GetDocument(k.Value, k.Encoding, value.Length, v?.Value, v?.Encoding, outFile);
+    }
 }

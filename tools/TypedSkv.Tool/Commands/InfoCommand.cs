@@ -34,16 +34,7 @@ public static class InfoCommand
             string created = store.CreatedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("records", stats.LiveRecords);
-                    w.WriteNumber("deadRecords", stats.DeadRecords);
-                    w.WriteNumber("fileSizeBytes", stats.FileSizeBytes);
-                    w.WriteNumber("liveBytes", stats.LiveBytes);
-                    w.WriteNumber("formatVersion", stats.FormatVersion);
-                    w.WriteString("created", created);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new InfoDocument(db, stats.LiveRecords, stats.DeadRecords, stats.FileSizeBytes, stats.LiveBytes, stats.FormatVersion, created));
             }
             else
             {

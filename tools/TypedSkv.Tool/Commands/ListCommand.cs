@@ -67,23 +67,12 @@ public static class ListCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new ListDocument(db, prefix, shown.Count, truncated, [.. shown.Select(e =>
                 {
-                    w.WriteString("path", db);
-                    w.WriteStringOrNull("prefix", prefix);
-                    w.WriteNumber("count", shown.Count);
-                    w.WriteBoolean("truncated", truncated);
-                    w.WriteStartArray("entries");
-                    foreach (var (key, valueLength, value) in shown)
-                    {
-                        w.WriteStartObject();
-                        w.WriteBytes("key", key);
-                        w.WriteNumber("valueLength", valueLength);
-                        if (value is not null) w.WriteBytes("value", value);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                    var key = JsonBytes.Of(e.Key);
+                    JsonBytes? value = e.Value is null ? null : JsonBytes.Of(e.Value);
+                    return new ListEntry(key.Value, key.Encoding, e.ValueLength, value?.Value, value?.Encoding);
+                })]));
             }
             else
             {

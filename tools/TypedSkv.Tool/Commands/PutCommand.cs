@@ -52,12 +52,7 @@ public static class PutCommand
             }
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteBytes("key", keyBytes);
-                    w.WriteNumber("valueLength", valueBytes.Length);
-                    w.WriteBoolean("replaced", replaced);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new PutDocument(JsonBytes.Of(keyBytes).Value, JsonBytes.Of(keyBytes).Encoding, valueBytes.Length, replaced));
             }
             else
             {

@@ -47,26 +47,8 @@ public static class RecoverCommand
             var code = result.Complete ? ExitCode.Ok : ExitCode.DataProblem;
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, code, w =>
-                {
-                    w.WriteString("path", damaged);
-                    w.WriteString("newPath", target);
-                    w.WriteNumber("recordsVerified", result.RecordsVerified);
-                    w.WriteNumber("keys", result.Keys);
-                    w.WriteNumber("lostBytes", result.LostBytes);
-                    w.WriteNumber("discardedBatchRecords", result.DiscardedBatchRecords);
-                    w.WriteStartArray("damagedRanges");
-                    foreach (var r in result.DamagedRanges)
-                    {
-                        w.WriteStartObject();
-                        w.WriteNumber("offset", r.Offset);
-                        w.WriteNumber("bytes", r.Length);
-                        w.WriteBoolean("atEnd", r.AtEnd);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                });
+                JsonOutput.Write(stdout, o, Name, code, new RecoverDocument(damaged, target, result.RecordsVerified, result.Keys, result.LostBytes, result.DiscardedBatchRecords,
+                    [.. result.DamagedRanges.Select(r => new DamagedRangeEntry(r.Offset, r.Length, r.AtEnd))], (long)result.Duration.TotalMilliseconds));
             }
             else
             {

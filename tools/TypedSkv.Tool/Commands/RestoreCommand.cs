@@ -177,22 +177,8 @@ public static class RestoreCommand
         string modeName = result.Mode == RestoreMode.Replace ? "replace" : "merge";
         if (o.Json)
         {
-            JsonOutput.Write(stdout, o, Name, ExitCode.Ok, w =>
-            {
-                w.WriteString("path", db);
-                w.WriteString("file", result.Path);
-                w.WriteNumber("records", result.Records);
-                w.WriteNumber("added", result.Added);
-                w.WriteNumber("overwritten", result.Overwritten);
-                w.WriteNumber("unchanged", result.Unchanged);
-                w.WriteNumber("removed", result.Removed);
-                w.WriteNumber("skipped", result.Skipped);
-                w.WriteNumber("bytes", result.Bytes);
-                w.WriteString("mode", modeName);
-                w.WriteBoolean("dryRun", result.DryRun);
-                w.WriteString("format", result.Format);
-                w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-            });
+            JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new RestoreDocument(db, result.Path, result.Records, result.Added, result.Overwritten, result.Unchanged, result.Removed, result.Skipped,
+                result.Bytes, modeName, result.DryRun, result.Format, (long)result.Duration.TotalMilliseconds));
         }
         else
         {

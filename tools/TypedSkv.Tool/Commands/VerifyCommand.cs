@@ -70,46 +70,10 @@ public static class VerifyCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, code, w =>
-                {
-                    w.WriteString("file", report.Path);
-                    w.WriteStringOrNull("db", db);
-                    w.WriteStringOrNull("version", report.Version);
-                    w.WriteStringOrNull("prefix", report.Prefix);
-                    w.WriteString("format", report.Format);
-                    w.WriteNumber("records", report.Records);
-                    if (report.DeclaredRecords is { } declared) w.WriteNumber("declaredRecords", declared); else w.WriteNull("declaredRecords");
-                    w.WriteNumber("textRecords", report.TextRecords);
-                    w.WriteNumber("base64Records", report.Base64Records);
-                    w.WriteNumber("bytes", report.Bytes);
-                    w.WriteNumber("duplicateKeys", report.DuplicateKeys);
-                    w.WriteBoolean("hasChecksum", report.HasChecksum);
-                    if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
-                    w.WriteNumber("problemCount", report.ProblemCount);
-                    w.WriteStartArray("problems");
-                    foreach (var p in report.Problems)
-                    {
-                        w.WriteStartObject();
-                        if (p.RecordIndex is { } index) w.WriteNumber("recordIndex", index); else w.WriteNull("recordIndex");
-                        w.WriteStringOrNull("key", p.Key);
-                        w.WriteString("message", p.Message);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                    if (c is null)
-                    {
-                        w.WriteNull("comparison");
-                    }
-                    else
-                    {
-                        w.WriteStartObject("comparison");
-                        w.WriteNumber("matching", c.Matching);
-                        w.WriteNumber("missingInStore", c.MissingInStore);
-                        w.WriteNumber("extraInStore", c.ExtraInStore);
-                        w.WriteNumber("differentValues", c.DifferentValues);
-                        w.WriteEndObject();
-                    }
-                });
+                JsonOutput.Write(stdout, o, Name, code, new VerifyDocument(report.Path, db, report.Version, report.Prefix, report.Format, report.Records, report.DeclaredRecords,
+                    report.TextRecords, report.Base64Records, report.Bytes, report.DuplicateKeys, report.HasChecksum, report.ChecksumValid, report.ProblemCount,
+                    [.. report.Problems.Select(p => new VerifyProblemEntry(p.RecordIndex, p.Key, p.Message))],
+                    c is null ? null : new ComparisonEntry(c.Matching, c.MissingInStore, c.ExtraInStore, c.DifferentValues)));
             }
             else
             {

@@ -30,7 +30,7 @@ public static class CommandRunner
         stderr.WriteLine($"error: {message}");
         if (settings.Verbose && exception is not null) stderr.WriteLine(exception.ToString());
         if (settings.Json)
-            JsonOutput.Write(stdout, settings, command, code, w => w.WriteString("error", message));
+            JsonOutput.Write(stdout, settings, command, code, new ErrorDocument(message));
     }
 
     public static string OneLine(string message) =>

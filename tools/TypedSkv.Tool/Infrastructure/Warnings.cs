@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace TypedSkv.Tool.Infrastructure;
 
 /// <summary>One thing the user must know although the command succeeded (a repaired store, a kept backup).</summary>
@@ -7,7 +5,9 @@ namespace TypedSkv.Tool.Infrastructure;
 /// <param name="Message">The text after "warning: ".</param>
 /// <param name="Bytes">Bytes discarded or ignored, when that is what it is about.</param>
 /// <param name="Records">Records discarded or ignored, when that is what it is about.</param>
-public sealed record Warning(string Kind, string Message, long? Bytes = null, long? Records = null);
+public sealed record Warning(string Kind, string Message,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Bytes = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Records = null);
 
 /// <summary>
 /// The warnings of one command run: each printed at once as <c>warning: ...</c> on stderr, and listed in the
@@ -33,19 +33,4 @@ public sealed class Warnings(TextWriter stderr)
 
     /// <summary>A progress note (not a warning): stderr only, <c>note: ...</c>.</summary>
     public void Notice(string message) => stderr.WriteLine("note: " + CommandRunner.OneLine(message));
-
-    public void WriteJson(Utf8JsonWriter w)
-    {
-        w.WriteStartArray("warnings");
-        foreach (var item in _items)
-        {
-            w.WriteStartObject();
-            w.WriteString("kind", item.Kind);
-            w.WriteString("message", item.Message);
-            if (item.Bytes is { } b) w.WriteNumber("bytes", b);
-            if (item.Records is { } r) w.WriteNumber("records", r);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    }
 }
