@@ -70,13 +70,16 @@ public sealed class BackupFileTests
         string basePath = dir.File("app.json");
         var stamps = new[] { 5, 1, 4, 2, 3 }.Select(d => new DateTimeOffset(2026, 1, d, 0, 0, 0, TimeSpan.Zero)).ToArray();
         foreach (var t in stamps) File.WriteAllText(SkvBackup.TimestampedPath(basePath, t), "{}");
-        string[] unrelated = ["app.json", "app_notes.json", "app_20260101T000000Z.json.gz", "other_20250101T000000Z.json", "app_20250101T000000Z.json.tmp-abc"];
+        // app_...json.gz is the same set (one base name in any format) and the oldest: it goes too
+        File.WriteAllText(dir.File("app_20251231T000000Z.json.gz"), "{}");
+        string[] unrelated = ["app.json", "app_notes.json", "other_20250101T000000Z.json", "app_20250101T000000Z.json.tmp-abc", "app_20990101T000000Z.json"];
         foreach (string u in unrelated) File.WriteAllText(dir.File(u), "x");
 
         var deleted = SkvBackup.PruneBackups(basePath, keep: 2);
 
         Assert.Equal(
-            new[] { 3, 2, 1 }.Select(d => SkvBackup.TimestampedPath(basePath, new DateTimeOffset(2026, 1, d, 0, 0, 0, TimeSpan.Zero))),
+            new[] { 3, 2, 1 }.Select(d => SkvBackup.TimestampedPath(basePath, new DateTimeOffset(2026, 1, d, 0, 0, 0, TimeSpan.Zero)))
+                .Append(dir.File("app_20251231T000000Z.json.gz")),
             deleted);
         Assert.True(File.Exists(SkvBackup.TimestampedPath(basePath, stamps[0])));
         Assert.True(File.Exists(SkvBackup.TimestampedPath(basePath, stamps[2])));

@@ -89,7 +89,8 @@ public sealed class CheckCommandTests : IDisposable
         var r = Cli.Run("check", db);
 
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("header checksum", r.Stderr);
+        Assert.Contains("header checksum", r.Stdout);
+        Assert.StartsWith("error: ", r.Stderr);
     }
 
     [Fact]

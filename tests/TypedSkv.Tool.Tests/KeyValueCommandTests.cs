@@ -88,13 +88,13 @@ public sealed class KeyValueCommandTests : IDisposable
     }
 
     [Fact]
-    public void Get_of_a_missing_key_exits_2()
+    public void Get_of_a_missing_key_exits_3_its_own_code()
     {
         Cli.Run("put", Db, "a", "1");
 
         var r = Cli.Call((o, e) => GetCommand.Run(o, e, Db, "zzz", output: new OutputSettings(Json: true)));
 
-        Assert.Equal(2, r.ExitCode);
+        Assert.Equal(3, r.ExitCode); // not 2, which a locked store also gives
         Assert.Equal("error: key not found: \"zzz\"", r.Stderr.TrimEnd());
         Assert.Equal("key not found: \"zzz\"", r.Json().GetProperty("error").GetString());
     }

@@ -42,13 +42,13 @@ public sealed class ParsingTests
     }
 
     [Theory]
-    [InlineData]                                          // no command
     [InlineData("frobnicate")]                            // unknown command
     [InlineData("info")]                                  // missing argument
     [InlineData("info", "a.skv", "--bogus")]              // unknown option
     [InlineData("info", "a.skv", "extra")]                // too many arguments
     [InlineData("list", "a.skv", "--limit")]              // option without its value
     [InlineData("restore", "a.skv", "b.json", "--mode", "sideways")]
+    [InlineData("put", "a.skv", "k", "v", "--wait", "soon")]
     public void Usage_errors_exit_2_with_errors_on_stderr_and_nothing_on_stdout(params string[] args)
     {
         var r = Cli.Run(args);
@@ -91,5 +91,82 @@ public sealed class ParsingTests
             var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             Assert.Empty(parsed.Errors);
         }
+    }
+}
+
+/// <summary>Issue 13 item 13: messages and conventions.</summary>
+public sealed class MessageTests : IDisposable
+{
+    private readonly TestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Bare_dotnet_skv_prints_help_with_usage_lines_saying_dotnet_skv()
+    {
+        var bare = Cli.Run();
+        var restoreHelp = Cli.Run("restore", "--help");
+
+        Assert.Equal(0, bare.ExitCode);
+        Assert.Contains("Usage:", bare.Stdout);
+        Assert.Contains("  dotnet skv [command] [options]", bare.Stdout);
+        Assert.Contains("  dotnet skv restore <db> <file> [options]", restoreHelp.Stdout);
+        Assert.DoesNotContain("dotnet-skv", restoreHelp.Stdout);
+    }
+
+    [Fact]
+    public void No_internal_type_name_or_runtime_text_reaches_the_user()
+    {
+        TestStores.Create(_dir.File("app.skv"), 1);
+        Directory.CreateDirectory(_dir.File("adir"));
+
+        var mode = Cli.Run("restore", _dir.File("app.skv"), _dir.File("b.json"), "--mode", "sideways");
+        var toDir = Cli.Run("backup", _dir.File("app.skv"), _dir.File("adir"));
+        var toProc = Cli.Run("backup", _dir.File("app.skv"), "/proc/x.json");
+        var redisInfo = Cli.Run("info", "redis://127.0.0.1:1");
+
+        Assert.Contains("--mode must be merge or replace, not 'sideways'", mode.Stderr);
+        Assert.DoesNotContain("RestoreModeArg", mode.Stderr);
+        Assert.Equal(2, toDir.ExitCode);
+        Assert.Contains("is a directory", toDir.Stderr);
+        Assert.DoesNotContain(" : '", toDir.Stderr);
+        Assert.Equal(2, toProc.ExitCode);
+        Assert.DoesNotContain(".tmp-", toProc.Stderr);
+        Assert.Contains("cannot write the backup /proc/x.json", toProc.Stderr);
+        Assert.Equal(2, redisInfo.ExitCode);
+        Assert.Contains("backup, restore and verify --db", redisInfo.Stderr);
+    }
+
+    [Fact]
+    public void Verify_and_check_print_each_problem_once()
+    {
+        TestStores.Create(_dir.File("app.skv"), 5);
+        Assert.Equal(0, Cli.Run("backup", _dir.File("app.skv"), _dir.File("b.json")).ExitCode);
+        File.WriteAllText(_dir.File("b.json"), File.ReadAllText(_dir.File("b.json")).Replace("\"total_records\": 5", "\"total_records\": 6"));
+        TestStores.FlipByteOf(_dir.File("app.skv"), TestStores.ValueOf(2));
+
+        var verify = Cli.Run("verify", _dir.File("b.json"));
+        var check = Cli.Run("check", _dir.File("app.skv"));
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Equal(1, check.ExitCode);
+        foreach (var r in new[] { verify, check })
+        {
+            string all = r.Stdout + r.Stderr;
+            string problem = r.Stdout.Split('\n')[1].Trim();
+            Assert.Equal(1, (all.Length - all.Replace(problem, "").Length) / problem.Length);
+        }
+    }
+
+    [Fact]
+    public void Restore_into_a_new_store_creates_its_folder_as_backup_does()
+    {
+        TestStores.Create(_dir.File("app.skv"), 2);
+        Assert.Equal(0, Cli.Run("backup", _dir.File("app.skv"), _dir.File("new/dir/b.json")).ExitCode);
+
+        var r = Cli.Run("restore", _dir.File("other/dir/new.skv"), _dir.File("new/dir/b.json"));
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(_dir.File("other/dir/new.skv")));
     }
 }

@@ -16,11 +16,15 @@ public static class SkvCli
     public const string ExitCodesHelp =
         "0  ok\n" +
         "1  data problem: a backup failed verification, a store failed its integrity check or is damaged\n" +
-        "2  usage or I/O error: bad arguments or options, missing file, store locked by another writer, key not found";
+        "2  usage or I/O error: bad arguments or options, missing file, store locked by another writer\n" +
+        "3  get: the key does not exist\n" +
+        "130  interrupted (Ctrl-C): nothing was written";
 
     /// <summary>Parses and runs one command line; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        // bare "dotnet skv" shows what it can do
+        if (args.Length == 0) args = ["--help"];
         bool json = args.Contains("--json");
         bool verbose = args.Contains("--verbose");
         try
@@ -38,7 +42,7 @@ public static class SkvCli
                 string errors = string.Join(" ", parseResult.Errors.Select(e => CommandRunner.OneLine(e.Message)));
                 stderr.WriteLine($"error: {errors} Run '{command} --help' for usage.");
                 if (json)
-                    JsonOutput.Write(stdout, atRoot ? "dotnet-skv" : parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, w => w.WriteString("error", errors));
+                    JsonOutput.Write(stdout, atRoot ? "dotnet-skv" : parseResult.CommandResult.Command.Name, ExitCode.UsageOrIoError, new ErrorDocument(errors));
                 return (int)ExitCode.UsageOrIoError;
             }
 
@@ -62,7 +66,7 @@ public static class SkvCli
     {
         var common = new CommonOptions();
         var root = new RootCommand(
-            "dotnet skv: back up, restore, verify, check, compact and inspect TypedSkv stores.\n" +
+            "dotnet skv: back up, restore, verify, check, compact, recover and inspect TypedSkv stores.\n" +
             "The store's data file path comes first. --json writes one JSON document to stdout.\n\n" +
             "Exit codes:\n" + Indent(ExitCodesHelp))
         {
@@ -82,6 +86,7 @@ public static class SkvCli
         Add(VerifyCommand.Create(common, stdout, stderr), VerifyCommand.Examples);
         Add(CheckCommand.Create(common, stdout, stderr), CheckCommand.Examples);
         Add(CompactCommand.Create(common, stdout, stderr), CompactCommand.Examples);
+        Add(RecoverCommand.Create(common, stdout, stderr), RecoverCommand.Examples);
         Add(InfoCommand.Create(common, stdout, stderr), InfoCommand.Examples);
         Add(GetCommand.Create(common, stdout, stderr), GetCommand.Examples);
         Add(PutCommand.Create(common, stdout, stderr), PutCommand.Examples);
@@ -119,8 +124,20 @@ public static class SkvCli
 
         public override int Invoke(ParseResult parseResult)
         {
-            inner.Invoke(parseResult);
             var output = parseResult.InvocationConfiguration.Output;
+            // the usage lines name the executable (dotnet-skv); users type "dotnet skv"
+            var captured = new StringWriter();
+            parseResult.InvocationConfiguration.Output = captured;
+            try
+            {
+                inner.Invoke(parseResult);
+            }
+            finally
+            {
+                parseResult.InvocationConfiguration.Output = output;
+            }
+            string executable = parseResult.RootCommandResult.Command.Name;
+            output.Write(captured.ToString().Replace($"  {executable} ", "  dotnet skv ", StringComparison.Ordinal));
             var command = parseResult.CommandResult.Command;
             if (examples.TryGetValue(command, out var lines))
             {

@@ -20,13 +20,77 @@ internal static class BackupFiles
             throw new DirectoryNotFoundException($"cannot write backup {fullPath}: directory {dir} does not exist");
     }
 
-    public static FileStream CreateTemp(string tempPath) =>
-        new(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, FileOptions.SequentialScan);
+    /// <summary>Creates the temporary file, with <paramref name="permissions"/> from the start (Unix) when given.</summary>
+    public static FileStream CreateTemp(string tempPath, UnixFileMode? permissions = null)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 1 << 16,
+            Options = FileOptions.SequentialScan,
+        };
+        if (permissions is { } p && !OperatingSystem.IsWindows()) options.UnixCreateMode = p;
+        return new FileStream(tempPath, options);
+    }
+
+    /// <summary>
+    /// <see cref="CreateTemp"/> for the backup <paramref name="fullPath"/>; a failure names the backup, not the
+    /// temporary name (which the user never typed).
+    /// </summary>
+    public static FileStream CreateTempFor(string fullPath, string tempPath, UnixFileMode? permissions)
+    {
+        try
+        {
+            return CreateTemp(tempPath, permissions);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new UnauthorizedAccessException($"cannot write the backup {fullPath}: permission denied in {Path.GetDirectoryName(fullPath)}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"cannot write the backup {fullPath}: its folder does not accept new files ({ex.GetType().Name.Replace("Exception", "", StringComparison.Ordinal)})", ex);
+        }
+    }
+
+    /// <summary>The read and write bits of a file (Unix), for files that must be no more readable than it; null on Windows.</summary>
+    public static UnixFileMode? PermissionsOf(string path)
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        const UnixFileMode ReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead
+            | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        return File.GetUnixFileMode(path) & ReadWrite;
+    }
+
+    /// <summary>The final target of a symlink chain, or the path itself when it is not a link or its target is no real path (pipe:[123]).</summary>
+    public static string ResolveLinks(string fullPath)
+    {
+        var info = new FileInfo(fullPath);
+        if (info.LinkTarget is null) return fullPath;
+        try
+        {
+            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            return target is { Exists: true } ? Path.GetFullPath(target.FullName) : fullPath;
+        }
+        catch (IOException)
+        {
+            return fullPath;
+        }
+    }
+
+    /// <summary>A symlink whose target is not a real file (/proc/self/fd/1 of a pipe) cannot be renamed over without replacing the link.</summary>
+    public static bool CanRenameOver(string fullPath) => new FileInfo(fullPath).LinkTarget is null;
+
+    /// <summary>A FIFO, device or terminal (symlinks followed, e.g. /dev/stdout): written directly, never renamed over.</summary>
+    public static bool IsSpecialFile(string path) => FileStat.IsSpecialFile(path);
 
     /// <summary>Makes the finished temp file durable and moves it over the final name.</summary>
-    public static void Publish(string tempPath, string fullPath)
+    public static void Publish(string tempPath, string fullPath, bool overwrite = true)
     {
-        File.Move(tempPath, fullPath, overwrite: true);
+        // overwrite: false is link + unlink on Unix: atomic, fails when the name exists
+        File.Move(tempPath, fullPath, overwrite);
         DirectorySync.SyncParentOf(fullPath);
     }
 
@@ -38,14 +102,12 @@ internal static class BackupFiles
     }
 
     /// <summary>Opens a backup for reading; gzip when asked, or (null) when the file starts with the gzip magic.</summary>
-    public static (FileStream File, Stream Json) OpenRead(string path, bool? gzip)
+    public static (CountingStream File, Stream Json) OpenRead(string path, bool? gzip)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         try
         {
-            bool isGzip = gzip ?? StartsWithGzipMagic(file);
-            Stream json = isGzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
-            return (file, json);
+            return OpenRead(file, gzip, leaveOpen: false, path);
         }
         catch
         {
@@ -54,11 +116,15 @@ internal static class BackupFiles
         }
     }
 
-    private static bool StartsWithGzipMagic(FileStream file)
+    /// <summary>
+    /// Reads a backup from any stream, seekable or not (a pipe, stdin): the gzip magic is peeked and replayed.
+    /// <c>File.Bytes</c> is the input's size (a seekable one's length, else the bytes read so far).
+    /// </summary>
+    public static (CountingStream File, Stream Json) OpenRead(Stream input, bool? gzip, bool leaveOpen, string name = "-")
     {
-        Span<byte> head = stackalloc byte[2];
-        int n = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        file.Position = 0;
-        return n == 2 && head[0] == BackupFormat.GzipMagic0 && head[1] == BackupFormat.GzipMagic1;
+        var counted = new CountingStream(input, leaveOpen);
+        bool isGzip = gzip ?? counted.PeekStartsWith(BackupFormat.GzipMagic0, BackupFormat.GzipMagic1);
+        Stream json = isGzip ? new GzipEndCheck(new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true), counted) : counted;
+        return (counted, json);
     }
 }

@@ -22,6 +22,8 @@ internal static class BackupFormat
     public static ReadOnlySpan<byte> TotalRecordsField => "total_records"u8;
     public static ReadOnlySpan<byte> RecordsField => "records"u8;
     public static ReadOnlySpan<byte> ChecksumField => "checksum"u8;          // extension: trailing, after "records"
+    public static ReadOnlySpan<byte> PrefixField => "prefix"u8;              // extension: the key prefix of a partial backup
+    public static ReadOnlySpan<byte> PrefixEncodingField => "prefix_encoding"u8; // extension: "base64" for a non-UTF-8 prefix
     public static ReadOnlySpan<byte> AlgorithmField => "algorithm"u8;        // inside "checksum"
     public static ReadOnlySpan<byte> ChecksumValueField => "value"u8;        // inside "checksum"
 

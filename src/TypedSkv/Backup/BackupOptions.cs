@@ -29,6 +29,12 @@ public sealed class BackupOptions
 
     public IProgress<SkvBackupProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// Replace an existing file at the path (default true). False: a file that exists when the backup is complete is
+    /// left alone and <see cref="IOException"/> is thrown (the finished backup is discarded); for unique names.
+    /// </summary>
+    public bool Overwrite { get; set; } = true;
+
     internal byte[] GetPrefix() => Backup.BackupFormat.PrefixOf(Prefix, PrefixBytes);
 }
 
@@ -49,6 +55,21 @@ public sealed class RestoreOptions
     public bool? Gzip { get; set; }
 
     public IProgress<SkvBackupProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Partial restore: only records with one of these keys (with <see cref="Prefixes"/>: or under one of them).
+    /// None of either: every record. With Replace, only selected store keys the backup lacks are removed.
+    /// </summary>
+    public IReadOnlyList<byte[]>? Keys { get; set; }
+
+    /// <summary>Partial restore: only records whose key starts with one of these prefixes (see <see cref="Keys"/>).</summary>
+    public IReadOnlyList<byte[]>? Prefixes { get; set; }
+
+    /// <summary>Restore only keys the store does not hold; never changes an existing key (not with Replace).</summary>
+    public bool MissingOnly { get; set; }
+
+    /// <summary>Stops the restore between records; nothing is committed (a new store is not created).</summary>
+    public CancellationToken CancellationToken { get; set; }
 }
 
 public sealed class VerifyOptions

@@ -187,12 +187,50 @@ internal sealed class BackupReader : IDisposable
             else if (_tokens.ValueEquals(BackupFormat.CreatedAtField)) ReadCreatedAt();
             else if (_tokens.ValueEquals(BackupFormat.TotalRecordsField)) ReadTotal();
             else if (_tokens.ValueEquals(BackupFormat.ChecksumField)) ReadChecksum();
+            else if (_tokens.ValueEquals(BackupFormat.PrefixField)) _prefixText = ReadHeaderString("prefix");
+            else if (_tokens.ValueEquals(BackupFormat.PrefixEncodingField)) _prefixEncoding = ReadHeaderString("prefix_encoding");
             else
             {
                 ReadOrThrow("in the document");
                 _tokens.Skip();
             }
         }
+    }
+
+    private string? _prefixText, _prefixEncoding;
+
+    /// <summary>
+    /// The key prefix a partial backup was taken with (extension fields "prefix" and "prefix_encoding"), null for a
+    /// whole backup; a problem with them is a file problem.
+    /// </summary>
+    public byte[]? Prefix
+    {
+        get
+        {
+            if (_prefixText is null) return null;
+            if (_prefixEncoding is null or "text") return Encoding.UTF8.GetBytes(_prefixText);
+            if (_prefixEncoding == "base64")
+            {
+                try { return Convert.FromBase64String(_prefixText); }
+                catch (FormatException) { }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>What is wrong with "prefix"/"prefix_encoding", or null.</summary>
+    public string? PrefixProblem =>
+        _prefixText is null ? (_prefixEncoding is null ? null : "\"prefix_encoding\" without \"prefix\"")
+        : _prefixEncoding is not (null or "text" or "base64") ? $"unknown \"prefix_encoding\" \"{_prefixEncoding}\""
+        : Prefix is null ? "\"prefix\" is not valid base64" : null;
+
+    private string? ReadHeaderString(string field)
+    {
+        ReadOrThrow($"after \"{field}\"");
+        if (_tokens.TokenType == JsonTokenType.String) return Encoding.UTF8.GetString(_tokens.Value);
+        _fileProblems.Add($"\"{field}\" must be a string, not {Describe(_tokens.TokenType)}");
+        _tokens.Skip();
+        return null;
     }
 
     private void ReadVersion()

@@ -1,59 +1,149 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 
 namespace TypedSkv.Backup;
 
 /// <summary>
 /// Restore: streams the file into one store transaction and commits only after the whole file parsed and passed
 /// every check; any problem rolls the transaction back, so the store is exactly as it was (also across a crash).
+/// Each record is compared with a view of the store taken before the restore, which gives the counts (added,
+/// overwritten, unchanged, removed) and lets a dry run report them without writing.
 /// </summary>
 internal static class BackupRestorer
 {
-    public static RestoreResult Restore(ISkvStorage storage, string path, RestoreOptions? options)
+    public static RestoreResult Restore(ISkvStorage? storage, string path, RestoreOptions? options)
     {
-        ArgumentNullException.ThrowIfNull(storage);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= new RestoreOptions();
-        if (options.Mode is not (RestoreMode.Merge or RestoreMode.Replace))
-            throw new ArgumentOutOfRangeException(nameof(options), $"unknown restore mode {options.Mode}");
+        options = Checked(storage, options);
         var clock = Stopwatch.StartNew();
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
 
         // A server backend cannot take the restore in one transaction: check the whole file first (a pass without
         // writes), so a malformed backup changes nothing there either; then stream it in.
-        if (!options.DryRun && storage is not SkvStore) Pass(storage, fullPath, options, write: false);
-        var (reader, bytes) = Pass(storage, fullPath, options, write: !options.DryRun);
-        return new RestoreResult(fullPath, reader.Records, bytes, options.Mode, options.DryRun, reader.Format, clock.Elapsed);
+        (CountingStream, Stream) Open() => BackupFiles.OpenRead(fullPath, options.Gzip);
+        if (!options.DryRun && storage is not SkvStore)
+        {
+            if (BackupFiles.IsSpecialFile(fullPath))
+                throw new NotSupportedException($"a restore into a server backend reads the backup twice (check whole, then write): {fullPath} is a pipe or device; give a regular file");
+            Pass(storage, fullPath, Open, options, write: false);
+        }
+        return Pass(storage, fullPath, Open, options, write: !options.DryRun) with { Duration = clock.Elapsed };
     }
 
-    private static (BackupReader Reader, long Bytes) Pass(ISkvStorage storage, string fullPath, RestoreOptions options, bool write)
+    /// <summary>
+    /// From a stream read once (stdin, a pipe): into the embedded store (one transaction) or as a dry run. A server
+    /// backend needs the input twice (check whole, then write) and refuses a stream.
+    /// </summary>
+    public static RestoreResult Restore(ISkvStorage? storage, Stream input, string name, RestoreOptions? options)
     {
-        var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
+        ArgumentNullException.ThrowIfNull(input);
+        options = Checked(storage, options);
+        if (!options.DryRun && storage is not SkvStore)
+            throw new NotSupportedException("a restore into a server backend checks the whole backup before writing, so it reads it twice: give a file, not a stream");
+        var clock = Stopwatch.StartNew();
+        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), options, write: !options.DryRun)
+            with { Duration = clock.Elapsed };
+    }
+
+    private static RestoreOptions Checked(ISkvStorage? storage, RestoreOptions? options)
+    {
+        options ??= new RestoreOptions();
+        if (storage is null && !options.DryRun) throw new ArgumentNullException(nameof(storage));
+        if (options.Mode is not (RestoreMode.Merge or RestoreMode.Replace))
+            throw new ArgumentOutOfRangeException(nameof(options), $"unknown restore mode {options.Mode}");
+        if (options.MissingOnly && options.Mode == RestoreMode.Replace)
+            throw new ArgumentException("MissingOnly adds keys the store lacks and cannot be combined with Replace", nameof(options));
+        return options;
+    }
+
+    private static RestoreResult Pass(ISkvStorage? storage, string fullPath, Func<(CountingStream, Stream)> open,
+        RestoreOptions options, bool write)
+    {
+        var (file, json) = open();
         using var _ = file;
         using var __ = json;
         using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
         var progress = write || options.DryRun ? options.Progress : null;
+        var selection = new RestoreSelection(options);
+        bool replace = options.Mode == RestoreMode.Replace;
+        // Replace must know which store keys the backup holds (to count, or with a selection to delete, the rest):
+        // one 64-bit key hash per record, as verify keeps; a merge keeps nothing per record
+        HashSet<ulong>? backupKeys = replace ? [] : null;
+        long added = 0, overwritten = 0, unchanged = 0, skipped = 0, removed = 0;
 
-        ISkvRecordSink? tx = write ? storage.BeginRestore() : null;
+        // the store as it was before this restore (a snapshot on the embedded store, taken before the transaction)
+        using var before = storage?.OpenReadView();
+        ISkvRecordSink? tx = write ? storage!.BeginRestore() : null;
         try
         {
-            if (options.Mode == RestoreMode.Replace) tx?.Clear();
+            // a whole-store replace starts from nothing; with a selection only the selected keys are replaced
+            if (replace && selection.All) tx?.Clear();
             while (reader.Next())
             {
+                options.CancellationToken.ThrowIfCancellationRequested();
                 if (reader.RecordProblem is { } problem)
                     throw reader.Error(reader.RecordIndex, problem, reader.RecordOffset);
-                tx?.Put(reader.Key, reader.Value);
+                ReadOnlySpan<byte> key = reader.Key;
+                if (!selection.Includes(key))
+                {
+                    skipped++;
+                    continue;
+                }
+                bool firstOccurrence = backupKeys?.Add(XxHash3.HashToUInt64(key)) ?? true;
+                byte[]? old = null;
+                bool exists = before is not null && before.TryGet(key, out old);
+                if (options.MissingOnly && exists)
+                {
+                    skipped++;
+                    continue;
+                }
+                bool same = exists && old.AsSpan().SequenceEqual(reader.Value);
+                if (firstOccurrence)
+                {
+                    if (!exists) added++;
+                    else if (same) unchanged++;
+                    else overwritten++;
+                }
+                // written also when unchanged: an earlier duplicate in this file may have changed it (the last one wins)
+                tx?.Put(key, reader.Value);
                 if (progress is not null && reader.Records % BackupFormat.ProgressInterval == 0)
                     progress.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
             }
+            if (GzipEndCheck.IsTruncated(json)) throw reader.Error(null, ((GzipEndCheck)json).Problem);
             if (reader.FileProblems.Count > 0) throw reader.Error(null, reader.FileProblems[0]);
+            if (replace && before is not null)
+            {
+                foreach (var entry in selection.Scan(before))
+                {
+                    if (backupKeys!.Contains(XxHash3.HashToUInt64(entry.Key.Span))) continue;
+                    removed++;
+                    if (tx is null || selection.All) continue; // Clear removed it already
+                    if (tx is not ISkvWriteTransaction deletes)
+                        throw new NotSupportedException("this storage cannot delete inside a restore: a replace restricted to keys or prefixes needs the embedded store");
+                    deletes.Delete(entry.Key.Span);
+                }
+            }
+            options.CancellationToken.ThrowIfCancellationRequested();
             tx?.Commit();
+        }
+        catch (SkvBackupException ex) when (GzipEndCheck.IsTruncated(json) && !ex.Problem.StartsWith("truncated gzip", StringComparison.Ordinal))
+        {
+            // the JSON broke off because the gzip did: say the cause, keep the record it was in
+            throw new SkvBackupException(ex.FilePath, ex.RecordIndex, ex.ByteOffset, $"{((GzipEndCheck)json).Problem}; {ex.Problem}", ex);
         }
         finally
         {
             tx?.Dispose(); // rolls back unless committed
         }
         progress?.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
-        return (reader, file.Length);
+        return new RestoreResult(fullPath, reader.Records, file.SourceBytes, options.Mode, options.DryRun, reader.Format, TimeSpan.Zero)
+        {
+            Added = added,
+            Overwritten = overwritten,
+            Unchanged = unchanged,
+            Removed = removed,
+            Skipped = skipped,
+        };
     }
 }

@@ -16,7 +16,23 @@ public sealed record BackupResult(string Path, long Records, long Bytes, string?
 /// <param name="DryRun">Nothing was written.</param>
 /// <param name="Format">"1.0" style version of the file, or "legacy-array".</param>
 /// <param name="Duration">Wall time.</param>
-public sealed record RestoreResult(string Path, long Records, long Bytes, RestoreMode Mode, bool DryRun, string Format, TimeSpan Duration);
+public sealed record RestoreResult(string Path, long Records, long Bytes, RestoreMode Mode, bool DryRun, string Format, TimeSpan Duration)
+{
+    /// <summary>Keys the store did not hold (a dry run: would not hold).</summary>
+    public long Added { get; init; }
+
+    /// <summary>Keys whose value the backup changed.</summary>
+    public long Overwritten { get; init; }
+
+    /// <summary>Keys the store held with the backup's value already. Counts are per key's first record in the file.</summary>
+    public long Unchanged { get; init; }
+
+    /// <summary>Replace: store keys (in the selection) the backup does not hold, removed.</summary>
+    public long Removed { get; init; }
+
+    /// <summary>Records not restored: outside the selected keys and prefixes, or (MissingOnly) keys the store holds.</summary>
+    public long Skipped { get; init; }
+}
 
 /// <summary>One problem found by verify.</summary>
 /// <param name="RecordIndex">0-based record index, or null for a file-level problem.</param>
@@ -67,6 +83,8 @@ public sealed class VerifyReport
     /// <summary>Problems found in total (may exceed Problems.Count).</summary>
     public long ProblemCount { get; init; }
     public StoreComparison? Comparison { get; init; }
+    /// <summary>The key prefix the backup was taken with (UTF-8 text, else "base64:..."), null for a whole backup; a comparison with a store covers only it.</summary>
+    public string? Prefix { get; init; }
 
     public override string ToString() =>
         $"{Path}: {(Ok ? "OK" : "FAILED")}, format {Format}, {Records} records ({TextRecords} text, {Base64Records} base64), " +

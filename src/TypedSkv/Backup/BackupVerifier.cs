@@ -19,7 +19,19 @@ internal static class BackupVerifier
         options ??= new VerifyOptions();
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
+        return Verify(fullPath, BackupFiles.OpenRead(fullPath, options.Gzip), store, options);
+    }
 
+    /// <summary>From a stream read once (stdin, a pipe); <paramref name="name"/> is what the report calls it.</summary>
+    public static VerifyReport Verify(Stream input, string name, ISkvStorage? store, VerifyOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options ??= new VerifyOptions();
+        return Verify(name, BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), store, options);
+    }
+
+    private static VerifyReport Verify(string fullPath, (CountingStream File, Stream Json) opened, ISkvStorage? store, VerifyOptions options)
+    {
         var problems = new List<VerifyProblem>();
         long problemCount = 0;
         void Add(long? index, string? key, string message)
@@ -37,7 +49,7 @@ internal static class BackupVerifier
         bool fatal = false;
         using var snapshot = store?.OpenReadView();
 
-        var (file, json) = BackupFiles.OpenRead(fullPath, options.Gzip);
+        var (file, json) = opened;
         using var _ = file;
         using var __ = json;
         using var reader = new BackupReader(fullPath, json, maxValueBytes: options.MaxValueBytes);
@@ -72,12 +84,16 @@ internal static class BackupVerifier
                             outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
                 }
             }
+            if (GzipEndCheck.IsTruncated(json)) Add(null, null, ((GzipEndCheck)json).Problem);
             foreach (string p in reader.FileProblems) Add(null, null, p);
+            if (reader.PrefixProblem is { } prefixProblem) Add(null, null, prefixProblem);
         }
         catch (SkvBackupException ex)
         {
             fatal = true;
-            Add(ex.RecordIndex, null, ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
+            // the JSON broke off because the gzip did: say the cause first
+            string cause = GzipEndCheck.IsTruncated(json) ? ((GzipEndCheck)json).Problem + "; " : "";
+            Add(ex.RecordIndex, null, cause + ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
         }
 
         StoreComparison? comparison = null;
@@ -92,7 +108,8 @@ internal static class BackupVerifier
                     problems.Add(problem);
             }
             long extra = 0;
-            byte[] prefix = options.GetPrefix();
+            // a partial backup is compared with its own prefix of the store unless the caller names one
+            byte[] prefix = options.GetPrefix() is { Length: > 0 } given ? given : reader.Prefix ?? [];
             foreach (var entry in snapshot.ScanPrefix(prefix))
             {
                 if (keyHashes.Contains(XxHash3.HashToUInt64(entry.Key.Span))) continue;
@@ -114,12 +131,15 @@ internal static class BackupVerifier
             TextRecords = text,
             Base64Records = base64,
             DuplicateKeys = duplicates,
-            Bytes = file.Length,
+            Bytes = file.SourceBytes,
             HasChecksum = reader.HasChecksum,
             ChecksumValid = reader.ChecksumValid,
             Problems = problems,
             ProblemCount = problemCount,
             Comparison = comparison,
+            Prefix = reader.Prefix is { } backupPrefix
+                ? System.Text.Unicode.Utf8.IsValid(backupPrefix) ? System.Text.Encoding.UTF8.GetString(backupPrefix) : "base64:" + Convert.ToBase64String(backupPrefix)
+                : null,
         };
     }
 }

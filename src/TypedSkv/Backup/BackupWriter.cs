@@ -15,7 +15,8 @@ internal sealed class BackupWriter : IDisposable
     private readonly long _total;
     private long _records;
 
-    public BackupWriter(Stream stream, long totalRecords, DateTimeOffset createdAt, bool indented, IProgress<SkvBackupProgress>? progress)
+    public BackupWriter(Stream stream, long totalRecords, DateTimeOffset createdAt, bool indented, IProgress<SkvBackupProgress>? progress,
+        ReadOnlySpan<byte> prefix = default)
     {
         _total = totalRecords;
         _progress = progress;
@@ -29,6 +30,16 @@ internal sealed class BackupWriter : IDisposable
         _json.WriteString(BackupFormat.VersionField, BackupFormat.Version);
         _json.WriteString(BackupFormat.CreatedAtField, createdAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
         _json.WriteNumber(BackupFormat.TotalRecordsField, totalRecords);
+        if (!prefix.IsEmpty)
+        {
+            // a partial backup says so: verify --db then compares only the prefix
+            if (Utf8.IsValid(prefix)) _json.WriteString(BackupFormat.PrefixField, prefix);
+            else
+            {
+                _json.WriteBase64String(BackupFormat.PrefixField, prefix);
+                _json.WriteString(BackupFormat.PrefixEncodingField, BackupFormat.Base64);
+            }
+        }
         _json.WritePropertyName(BackupFormat.RecordsField);
         _json.WriteStartArray();
     }

@@ -7,7 +7,7 @@ namespace TypedSkv;
 /// snapshot to a file, <see cref="Restore(SkvStore, string, RestoreOptions?)"/> loads one all-or-nothing, <see cref="Verify(string, VerifyOptions?)"/>
 /// checks one, alone or against a live store. All run in constant memory, except verify's 64-bit key hash per record.
 /// </summary>
-public static class SkvBackup
+public static partial class SkvBackup
 {
     /// <summary>
     /// Writes every record committed before the call (optionally only a key prefix) to <paramref name="path"/>:
@@ -64,8 +64,10 @@ public static class SkvBackup
     public static string TimestampedPath(string path, DateTimeOffset? now = null) => BackupNaming.TimestampedPath(path, now);
 
     /// <summary>
-    /// Deletes the timestamped siblings of <paramref name="path"/> (as made by <see cref="TimestampedPath"/>) beyond
-    /// the newest <paramref name="keep"/>; returns the deleted paths. Other files are never touched.
+    /// Deletes the timestamped siblings of <paramref name="path"/> (as made by <see cref="TimestampedPath"/>, in any
+    /// format: app.json and app.json.gz are one set) beyond the newest <paramref name="keep"/>; returns the deleted
+    /// paths. Backups stamped in the future are neither counted nor deleted; other files are never touched. After
+    /// writing a backup, prefer <see cref="PruneBackups(string, int, string)"/>, which never deletes that one.
     /// </summary>
     public static IReadOnlyList<string> PruneBackups(string path, int keep) => BackupNaming.PruneBackups(path, keep);
 }

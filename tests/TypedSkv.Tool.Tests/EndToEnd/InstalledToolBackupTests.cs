@@ -49,7 +49,7 @@ public sealed class InstalledToolBackupTests(ToolFixture tool) : IDisposable
         Assert.Equal(1, alone.ExitCode);
         Assert.Contains("checksum", alone.Stderr);
         Assert.Equal(1, withStore.ExitCode);
-        Assert.Contains("key:0007", withStore.Stderr);
+        Assert.Contains("key:0007", withStore.Stdout);
         Assert.StartsWith("error: ", withStore.Stderr);
     }
 
@@ -124,5 +124,24 @@ public sealed class InstalledToolBackupTests(ToolFixture tool) : IDisposable
         Assert.Equal(0, backup.ExitCode);
         Assert.Equal(10, backup.Json().GetProperty("records").GetInt64());
         Assert.Equal(0, verify.ExitCode);
+    }
+
+    [Fact]
+    public async Task Two_parallel_restores_into_a_missing_store_both_succeed_and_the_store_stays()
+    {
+        TestStores.Create(_dir.File("src.skv"), 40);
+        Assert.Equal(0, Skv("backup", "src.skv", "n.json").ExitCode);
+
+        for (int round = 0; round < 3; round++)
+        {
+            string db = $"n{round}.skv";
+            var runs = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => Skv("restore", db, "n.json"))));
+
+            Assert.All(runs, r => Assert.Equal(0, r.ExitCode));
+            var check = Skv("check", db, "--json");
+            Assert.Equal(0, check.ExitCode);
+            Assert.Equal(40, check.Json().GetProperty("records").GetInt64());
+        }
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.restore-*"));
     }
 }

@@ -68,7 +68,7 @@ public sealed class ToolFixture : IDisposable
     private ProcessResult Dotnet(string workingDirectory, params string[] args) =>
         ProcessRunner.Run(ProcessRunner.Dotnet, args, workingDirectory, Environment, TimeSpan.FromMinutes(4));
 
-    private static string FindRepositoryRoot()
+    public static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

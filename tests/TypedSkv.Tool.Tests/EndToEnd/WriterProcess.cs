@@ -17,9 +17,10 @@ public sealed class WriterProcess : IDisposable
             ?? throw new InvalidOperationException("could not start the writer process");
     }
 
-    public static WriterProcess Hold(string db)
+    /// <summary>Opens the store for writing (creating it), optionally puts one key, and holds it until disposed.</summary>
+    public static WriterProcess Hold(string db, string? key = null, string? value = null)
     {
-        var p = new WriterProcess("hold", db);
+        var p = key is null ? new WriterProcess("hold", db) : new WriterProcess("hold", db, key, value ?? "");
         Assert.Equal("ready", p.ReadLine());
         return p;
     }
@@ -31,6 +32,9 @@ public sealed class WriterProcess : IDisposable
         for (int i = 0; i < acked; i++) Assert.StartsWith("acked ", p.ReadLine());
         return p;
     }
+
+    /// <summary>The writer's process id.</summary>
+    public int Id => _process.Id;
 
     public string? ReadLine()
     {

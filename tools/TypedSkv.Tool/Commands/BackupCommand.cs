@@ -11,18 +11,42 @@ public static class BackupCommand
 {
     public const string Name = "backup";
 
+    /// <summary>Test seam: the time a timestamped name is made from.</summary>
+    internal static readonly AsyncLocal<Func<DateTimeOffset>?> Clock = new();
+
     public static readonly string[] Examples =
     [
         "dotnet skv backup app.skv backups/app.json",
         "dotnet skv backup app.skv backups/app.json --gzip --timestamp --keep 7",
         "dotnet skv backup app.skv users.json --prefix user:",
+        "dotnet skv backup app.skv - --gzip > app.json.gz",
         "dotnet skv backup redis://127.0.0.1:7000,127.0.0.1:7001 backups/cluster.json",
     ];
+
+    /// <summary>
+    /// <c>backup db -</c>: the backup goes to stdout (gzip with --gzip), so the report goes to stderr. No temporary
+    /// file and no rename; a failure midway leaves a partial document, which verify and restore reject.
+    /// </summary>
+    private static int ToStdout(TextWriter stderr, string db, string? prefix, bool gzip, bool timestamp, int? keep, OutputSettings o)
+    {
+        if (timestamp || keep is not null) throw SkvToolException.Usage("--timestamp and --keep name files: they do not apply to - (stdout)");
+        if (o.Json) throw SkvToolException.Usage("--json writes its document to stdout, which - (stdout) holds the backup on: leave one out");
+        using var store = Stores.OpenForReading(db, o.Warnings);
+        using var output = Console.OpenStandardOutput();
+        var result = SkvBackup.Backup(store, output, new BackupOptions
+        {
+            Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+            Gzip = gzip,
+        });
+        output.Flush();
+        stderr.WriteLine($"backed up {result.Records} records from {db} to stdout ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+        return (int)ExitCode.Ok;
+    }
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument(redis: true);
-        var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip)." };
+        var file = new Argument<string>("file") { Description = "The backup file to write (JSON; gzip-compressed when it ends with .gz or with --gzip); - writes to stdout. A FIFO or device is written as it is." };
         var prefix = new Option<string?>("--prefix") { Description = "Back up only keys that start with this UTF-8 text.", HelpName = "P" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress with gzip (adds .gz to the file name when missing)." };
         var timestamp = new Option<bool>("--timestamp") { Description = "Put a sortable UTC time in the file name: backups/app.json -> backups/app_20261125T120000Z.json." };
@@ -50,43 +74,73 @@ public static class BackupCommand
                 throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
             if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
             if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
+            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o);
+            // a path that is this process's stdout (/dev/stdout, a link to it): the report must not go into the backup
+            bool toStdout = !OperatingSystem.IsWindows() && SkvFileIdentity.SameFile(file, "/dev/stdout");
+            if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
 
+            if (Directory.Exists(file)) throw SkvToolException.Usage($"{file} is a directory: name the backup file in it, e.g. {Path.Combine(file, "app.json")}");
             string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
-            string target = timestamp ? SkvBackup.TimestampedPath(basePath) : basePath;
-            string? directory = Path.GetDirectoryName(Path.GetFullPath(target));
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(basePath));
             if (directory is not null) Directory.CreateDirectory(directory);
 
             BackupResult result;
-            using (var store = Stores.OpenForReading(db))
+            using (var store = Stores.OpenForReading(db, o.Warnings))
             {
-                result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink => SkvBackup.Backup(store, target, new BackupOptions
+                var options = new BackupOptions
                 {
                     Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                     Gzip = gzip ? true : null,
-                    Progress = BackupProgress.From(sink),
-                }));
+                    // a timestamped name is never reused: a backup finishing under the same name first wins, this one takes the next
+                    Overwrite = !timestamp,
+                };
+                DateTimeOffset now = Clock.Value?.Invoke() ?? DateTimeOffset.UtcNow;
+                for (int attempt = 1; ; attempt++)
+                {
+                    string target = timestamp ? SkvBackup.UniqueTimestampedPath(basePath, now) : basePath;
+                    if (!Stores.IsRedis(db)) Stores.RefuseStoreFiles(target, db, "backup file");
+                    try
+                    {
+                        result = ProgressDisplay.Run(stderr, o.Progress, "backup", sink =>
+                        {
+                            options.Progress = BackupProgress.From(sink);
+                            return SkvBackup.Backup(store, target, options);
+                        });
+                        break;
+                    }
+                    catch (IOException) when (timestamp && File.Exists(target) && attempt < 10)
+                    {
+                    }
+                }
             }
-            IReadOnlyList<string> pruned = keep is { } k ? SkvBackup.PruneBackups(basePath, k) : [];
+
+            IReadOnlyList<string> pruned = [];
+            if (keep is { } k && o.Warnings.StoreDataDiscarded)
+            {
+                o.Warnings.Add(new Warning("not-pruned",
+                    $"--keep {k}: no old backup was deleted, because the store was not read whole (see the warning above); the older backups may hold what this one lacks"));
+            }
+            else if (keep is { } n)
+            {
+                var prune = SkvBackup.PruneBackups(basePath, n, result.Path);
+                pruned = prune.Deleted;
+                if (prune.Newer.Count > 0)
+                {
+                    o.Warnings.Add(new Warning("backups-newer",
+                        $"{prune.Newer.Count} backup(s) are stamped after this one and were kept and not counted for --keep (a clock that went back, or a stray file): {string.Join(", ", prune.Newer)}"));
+                }
+            }
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteString("file", result.Path);
-                    w.WriteNumber("records", result.Records);
-                    w.WriteNumber("bytes", result.Bytes);
-                    w.WriteStringOrNull("checksum", result.Checksum);
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                    w.WriteStartArray("pruned");
-                    foreach (string p in pruned) w.WriteStringValue(p);
-                    w.WriteEndArray();
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new BackupDocument(db, result.Path, result.Records, result.Bytes, result.Checksum, (long)result.Duration.TotalMilliseconds, pruned));
             }
             else
             {
-                stdout.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
-                foreach (string p in pruned) stdout.WriteLine($"deleted old backup {p}");
+                var report = toStdout ? stderr : stdout;
+                string size = result.Bytes >= 0 ? Sizes.Format(result.Bytes) : "written as a stream";
+                report.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({size}) in {Sizes.Seconds(result.Duration)}");
+                foreach (string p in pruned) report.WriteLine($"deleted old backup {p}");
             }
             return (int)ExitCode.Ok;
         });

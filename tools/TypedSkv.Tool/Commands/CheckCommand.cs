@@ -4,9 +4,8 @@ using TypedSkv.Tool.Infrastructure;
 namespace TypedSkv.Tool.Commands;
 
 /// <summary>
-/// <c>dotnet skv check &lt;db&gt;</c>: the engine's integrity check. Opens the store read-only (so it repairs
-/// nothing and works while another process writes), replays the log with every record checksum checked,
-/// then reads and verifies every live value. Damage inside the file and a torn tail are data problems (exit 1).
+/// <c>dotnet skv check &lt;db&gt;</c>: the engine's integrity check (<see cref="SkvCheck.Check"/>), rendered.
+/// Damage inside the file and a torn tail are data problems (exit 1).
 /// </summary>
 public static class CheckCommand
 {
@@ -17,9 +16,6 @@ public static class CheckCommand
         "dotnet skv check app.skv",
         "dotnet skv check app.skv --json",
     ];
-
-    /// <summary>One thing wrong with the file.</summary>
-    public sealed record Problem(long? Offset, string? Key, string Message);
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
@@ -36,128 +32,40 @@ public static class CheckCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             Stores.RequireExisting(db);
-            long fileLength = new FileInfo(db).Length;
-            var problems = new List<Problem>();
-            long records = 0, valuesChecked = 0, valueBytes = 0;
-            long? tornOffset = null, tornBytes = null;
-
-            SkvStore? store = TryOpen(db, problems);
-            if (store is not null)
-            {
-                using (store)
-                {
-                    records = store.Count;
-                    long validEnd = store.GetStats().FileSizeBytes;
-                    using (var snapshot = store.GetSnapshot())
-                    {
-                        foreach (var entry in snapshot.Scan())
-                        {
-                            try
-                            {
-                                valueBytes += entry.GetValue().Length;
-                                valuesChecked++;
-                            }
-                            catch (SkvCorruptionException ex)
-                            {
-                                problems.Add(new Problem(ex.Offset, KeyFormatter.Describe(entry.Key.Span), ex.Problem));
-                            }
-                        }
-                    }
-                    if (validEnd < fileLength && !TailCompletedMeanwhile(db, fileLength))
-                    {
-                        tornOffset = validEnd;
-                        tornBytes = fileLength - validEnd;
-                        problems.Add(new Problem(validEnd, null,
-                            $"torn tail: the last {tornBytes} bytes are not complete, committed records (a write interrupted by a crash, or a transaction still open in another process); opening the store for writing cuts them off"));
-                    }
-                }
-            }
+            var report = SkvCheck.Check(db);
+            var problems = report.Problems;
+            long fileLength = report.FileSizeBytes, records = report.Records, valuesChecked = report.ValuesChecked, valueBytes = report.ValueBytes;
+            long? tornOffset = report.TornTail?.Offset, tornBytes = report.TornTail?.Length, inProgressBytes = report.InProgressBytes;
 
             var code = problems.Count == 0 ? ExitCode.Ok : ExitCode.DataProblem;
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, code, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("fileSizeBytes", fileLength);
-                    w.WriteNumber("records", records);
-                    w.WriteNumber("valuesChecked", valuesChecked);
-                    w.WriteNumber("valueBytes", valueBytes);
-                    if (tornOffset is { } to && tornBytes is { } tb)
-                    {
-                        w.WriteStartObject("tornTail");
-                        w.WriteNumber("offset", to);
-                        w.WriteNumber("bytes", tb);
-                        w.WriteEndObject();
-                    }
-                    else
-                    {
-                        w.WriteNull("tornTail");
-                    }
-                    w.WriteStartArray("problems");
-                    foreach (var p in problems)
-                    {
-                        w.WriteStartObject();
-                        if (p.Offset is { } off) w.WriteNumber("offset", off); else w.WriteNull("offset");
-                        w.WriteStringOrNull("key", p.Key);
-                        w.WriteString("message", p.Message);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                JsonOutput.Write(stdout, o, Name, code, new CheckDocument(db, fileLength, records, valuesChecked, valueBytes,
+                    tornOffset is { } to && tornBytes is { } tb ? new TornTailEntry(to, tb) : null, inProgressBytes,
+                    [.. problems.Select(p => new CheckProblemEntry(p.Offset, p.Key, p.Message))]));
             }
             else if (problems.Count == 0)
             {
                 stdout.WriteLine($"ok: {db}: {records} records, {valuesChecked} values read and verified ({Sizes.Format(valueBytes)}), file {Sizes.Format(fileLength)}");
+                if (inProgressBytes is { } ip)
+                    stdout.WriteLine($"  the last {ip} bytes are a write in progress: another process has the store open for writing");
             }
             else
             {
                 stdout.WriteLine($"FAILED: {db}: {problems.Count} problem(s)");
                 foreach (var p in problems) stdout.WriteLine("  " + Describe(p));
             }
+            // text output listed every problem on stdout already: the error line counts them instead of repeating one
             if (problems.Count > 0)
-                stderr.WriteLine($"error: {db} failed the integrity check: {CommandRunner.OneLine(Describe(problems[0]))}");
+                stderr.WriteLine(o.Json
+                    ? $"error: {db} failed the integrity check: {CommandRunner.OneLine(Describe(problems[0]))}"
+                    : $"error: {db} failed the integrity check: {problems.Count} problem(s), listed above");
             return (int)code;
         });
 
-    private static string Describe(Problem p)
+    private static string Describe(SkvCheckProblem p)
     {
         string where = p.Offset is { } off ? $"offset {off}" : "file";
         return p.Key is null ? $"{where}: {p.Message}" : $"{where} (key {p.Key}): {p.Message}";
-    }
-
-    private static SkvStore? TryOpen(string db, List<Problem> problems)
-    {
-        try
-        {
-            return SkvStore.OpenReadOnly(db, verifyWholeLog: true); // every record checked, the index checkpoint ignored
-        }
-        catch (SkvCorruptionException ex)
-        {
-            problems.Add(new Problem(ex.Offset, null, ex.Problem));
-        }
-        catch (SkvFormatException ex)
-        {
-            problems.Add(new Problem(0, null, ex.Message));
-        }
-        return null;
-    }
-
-    /// <summary>
-    /// The tail past the last valid record may be a write that another process is making right now:
-    /// look again after a moment; if those bytes have become valid records it was not torn.
-    /// </summary>
-    private static bool TailCompletedMeanwhile(string db, long fileLength)
-    {
-        Thread.Sleep(250);
-        try
-        {
-            using var again = SkvStore.OpenReadOnly(db, verifyWholeLog: true);
-            return again.GetStats().FileSizeBytes >= fileLength;
-        }
-        catch (SkvException)
-        {
-            return false;
-        }
     }
 }

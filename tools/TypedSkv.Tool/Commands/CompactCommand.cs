@@ -16,30 +16,23 @@ public static class CompactCommand
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument();
+        var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Rewrite the store without overwritten and deleted records (atomic swap; needs the write lock, so the store must not be open for writing elsewhere).")
         {
-            db,
+            db, wait,
         };
-        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), common.Read(pr)));
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), common.Read(pr), pr.GetValue(wait)));
         return command;
     }
 
-    public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null) =>
+    public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null, double? wait = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            using var store = Stores.OpenWriter(db, createIfMissing: false);
+            using var store = Stores.OpenWriter(db, createIfMissing: false, o.Warnings, Stores.Wait(wait));
             var result = store.Compact();
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("liveRecords", result.LiveRecords);
-                    w.WriteNumber("bytesBefore", result.BytesBefore);
-                    w.WriteNumber("bytesAfter", result.BytesAfter);
-                    w.WriteNumber("bytesReclaimed", result.BytesReclaimed);
-                    w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new CompactDocument(db, result.LiveRecords, result.BytesBefore, result.BytesAfter, result.BytesReclaimed, (long)result.Duration.TotalMilliseconds));
             }
             else
             {

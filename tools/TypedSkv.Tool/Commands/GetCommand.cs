@@ -22,7 +22,7 @@ public static class GetCommand
         var key = new Argument<string>("key") { Description = "The key (UTF-8 text, or base64 with --base64-key)." };
         var base64Key = new Option<bool>("--base64-key") { Description = "The key argument is base64 (for binary keys)." };
         var outFile = new Option<string?>("--out") { Description = "Write the raw value bytes to this file instead of printing it.", HelpName = "file" };
-        var command = new Command(Name, "Print the value of a key: text as it is, binary as base64 (use --out for the raw bytes). A missing key exits 2. Read-only.")
+        var command = new Command(Name, "Print the value of a key: text as it is, binary as base64 (use --out for the raw bytes). A missing key exits 3. Read-only.")
         {
             db, key, base64Key, outFile,
         };
@@ -37,23 +37,17 @@ public static class GetCommand
         {
             byte[] keyBytes = KeyInput.ParseKey(key, base64Key);
             byte[] value;
-            using (var store = Stores.OpenReadOnly(db))
+            using (var store = Stores.OpenReadOnly(db, o.Warnings))
             {
                 if (!store.TryGet(keyBytes, out byte[]? found))
-                    throw SkvToolException.Usage($"key not found: {KeyFormatter.Describe(keyBytes)}");
+                    throw new SkvToolException(ExitCode.KeyNotFound, $"key not found: {KeyFormatter.Describe(keyBytes)}");
                 value = found;
             }
             if (outFile is not null) File.WriteAllBytes(outFile, value);
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteBytes("key", keyBytes);
-                    w.WriteNumber("valueLength", value.Length);
-                    if (outFile is null) w.WriteBytes("value", value);
-                    else w.WriteString("out", outFile);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, Document(keyBytes, value, outFile));
             }
             else if (outFile is not null)
             {
@@ -70,4 +64,11 @@ public static class GetCommand
             }
             return (int)ExitCode.Ok;
         });
+
+    private static GetDocument Document(byte[] key, byte[] value, string? outFile)
+    {
+        var k = JsonBytes.Of(key);
+        JsonBytes? v = outFile is null ? JsonBytes.Of(value) : null;
+        return new GetDocument(k.Value, k.Encoding, value.Length, v?.Value, v?.Encoding, outFile);
+    }
 }

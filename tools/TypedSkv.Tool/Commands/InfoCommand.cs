@@ -29,21 +29,12 @@ public static class InfoCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string db, OutputSettings? output = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            using var store = Stores.OpenReadOnly(db);
+            using var store = Stores.OpenReadOnly(db, o.Warnings);
             var stats = store.GetStats();
             string created = store.CreatedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteString("path", db);
-                    w.WriteNumber("records", stats.LiveRecords);
-                    w.WriteNumber("deadRecords", stats.DeadRecords);
-                    w.WriteNumber("fileSizeBytes", stats.FileSizeBytes);
-                    w.WriteNumber("liveBytes", stats.LiveBytes);
-                    w.WriteNumber("formatVersion", stats.FormatVersion);
-                    w.WriteString("created", created);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new InfoDocument(db, stats.LiveRecords, stats.DeadRecords, stats.FileSizeBytes, stats.LiveBytes, stats.FormatVersion, created));
             }
             else
             {

@@ -50,7 +50,7 @@ public static class ListCommand
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             if (limit is < 1) throw SkvToolException.Usage("--limit must be at least 1");
-            using var store = Stores.OpenReadOnly(db);
+            using var store = Stores.OpenReadOnly(db, o.Warnings);
             using var snapshot = store.GetSnapshot();
             var entries = string.IsNullOrEmpty(prefix) ? snapshot.Scan() : snapshot.ScanPrefix(System.Text.Encoding.UTF8.GetBytes(prefix));
             var shown = new List<(byte[] Key, int ValueLength, byte[]? Value)>();
@@ -67,23 +67,12 @@ public static class ListCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new ListDocument(db, prefix, shown.Count, truncated, [.. shown.Select(e =>
                 {
-                    w.WriteString("path", db);
-                    w.WriteStringOrNull("prefix", prefix);
-                    w.WriteNumber("count", shown.Count);
-                    w.WriteBoolean("truncated", truncated);
-                    w.WriteStartArray("entries");
-                    foreach (var (key, valueLength, value) in shown)
-                    {
-                        w.WriteStartObject();
-                        w.WriteBytes("key", key);
-                        w.WriteNumber("valueLength", valueLength);
-                        if (value is not null) w.WriteBytes("value", value);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                    var key = JsonBytes.Of(e.Key);
+                    JsonBytes? value = e.Value is null ? null : JsonBytes.Of(e.Value);
+                    return new ListEntry(key.Value, key.Encoding, e.ValueLength, value?.Value, value?.Encoding);
+                })]));
             }
             else
             {

@@ -28,35 +28,31 @@ public static class PutCommand
         var valueFile = new Option<string?>("--value-file") { Description = "Read the value's bytes from this file ('-' reads stdin).", HelpName = "file" };
         var base64 = new Option<bool>("--base64") { Description = "The value argument is base64 (for binary values)." };
         var base64Key = new Option<bool>("--base64-key") { Description = "The key argument is base64 (for binary keys)." };
+        var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Set a key to a value (durable when the command returns). Creates the store file if it does not exist; exits 2 when another process has the store open for writing.")
         {
-            db, key, value, valueFile, base64, base64Key,
+            db, key, value, valueFile, base64, base64Key, wait,
         };
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(key), pr.GetValue(value),
-            pr.GetValue(valueFile), pr.GetValue(base64), pr.GetValue(base64Key), common.Read(pr)));
+            pr.GetValue(valueFile), pr.GetValue(base64), pr.GetValue(base64Key), common.Read(pr), pr.GetValue(wait)));
         return command;
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string key, string? value, string? valueFile = null,
-        bool base64 = false, bool base64Key = false, OutputSettings? output = null) =>
+        bool base64 = false, bool base64Key = false, OutputSettings? output = null, double? wait = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             byte[] keyBytes = KeyInput.ParseKey(key, base64Key);
             byte[] valueBytes = ReadValue(value, valueFile, base64);
             bool replaced;
-            using (var store = Stores.OpenWriter(db, createIfMissing: true))
+            using (var store = Stores.OpenWriter(db, createIfMissing: true, o.Warnings, Stores.Wait(wait)))
             {
                 replaced = store.ContainsKey(keyBytes);
                 store.Put(keyBytes, valueBytes);
             }
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-                {
-                    w.WriteBytes("key", keyBytes);
-                    w.WriteNumber("valueLength", valueBytes.Length);
-                    w.WriteBoolean("replaced", replaced);
-                });
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new PutDocument(JsonBytes.Of(keyBytes).Value, JsonBytes.Of(keyBytes).Encoding, valueBytes.Length, replaced));
             }
             else
             {

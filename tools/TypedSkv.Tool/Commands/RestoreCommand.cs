@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text;
 using TypedSkv.Tool.Infrastructure;
 
 namespace TypedSkv.Tool.Commands;
@@ -20,47 +22,111 @@ public static class RestoreCommand
 {
     public const string Name = "restore";
 
+    /// <summary>Test seam: runs after restore has found the store missing (another process may create it then).</summary>
+    internal static readonly AsyncLocal<Action?> AfterStoreLookup = new();
+
     public static readonly string[] Examples =
     [
         "dotnet skv restore app.skv backups/app_20261125T120000Z.json",
-        "dotnet skv restore new.skv backups/app.json.gz --mode replace --dry-run",
+        "dotnet skv restore app.skv backups/app.json --key user:42 --dry-run",
+        "dotnet skv restore app.skv backups/app.json.gz --prefix user: --missing-only",
+        "zcat backups/app.json.gz | dotnet skv restore new.skv -",
     ];
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument(redis: true);
-        var file = new Argument<string>("file") { Description = "The backup file to read (.json, or .json.gz for gzip)." };
+        var file = new Argument<string>("file") { Description = "The backup file to read (.json, or gzip-compressed; recognised by its first bytes); - reads stdin." };
         var mode = new Option<RestoreModeArg>("--mode")
         {
-            Description = "merge: keep other keys, the backup's keys overwrite; replace: the store holds exactly the backup afterwards.",
+            Description = "merge: keep other keys, the backup's keys overwrite; replace: the store (or, with --key/--prefix, the selected keys) holds exactly the backup afterwards.",
             DefaultValueFactory = _ => RestoreModeArg.Merge,
+            HelpName = "merge|replace",
+            // the default parser's error names the enum type (RestoreModeArg)
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (text.Equals("merge", StringComparison.OrdinalIgnoreCase)) return RestoreModeArg.Merge;
+                if (text.Equals("replace", StringComparison.OrdinalIgnoreCase)) return RestoreModeArg.Replace;
+                r.AddError($"--mode must be merge or replace, not '{text}'");
+                return RestoreModeArg.Merge;
+            },
         };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Read and validate the whole backup, write nothing." };
+        var keys = new Option<string[]>("--key")
+        {
+            Description = "Restore only this key (UTF-8 text; repeat for more). Other keys of the store and of the backup are left alone.",
+            HelpName = "K",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var prefixes = new Option<string[]>("--prefix")
+        {
+            Description = "Restore only keys that start with this UTF-8 text (repeatable; with --key: either).",
+            HelpName = "P",
+        };
+        var missingOnly = new Option<bool>("--missing-only") { Description = "Restore only keys the store does not hold; never change an existing key." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Read and validate the whole backup and print what a restore would do (added, overwritten, unchanged, removed); write nothing, take no lock." };
         var noProgress = CommonOptions.CreateNoProgress();
+        var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
         {
-            db, file, mode, dryRun, noProgress,
+            db, file, mode, keys, prefixes, missingOnly, dryRun, noProgress, wait,
         };
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(mode),
-            pr.GetValue(dryRun), common.Read(pr, noProgress)));
+            pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait)));
         return command;
     }
 
+    /// <summary>What a partial restore takes: exact keys, key prefixes (either matches), and whether only missing keys.</summary>
+    public sealed record Selection(IReadOnlyList<string> Keys, IReadOnlyList<string> Prefixes, bool MissingOnly = false)
+    {
+        public static Selection All { get; } = new([], []);
+
+        public bool IsPartial => Keys.Count > 0 || Prefixes.Count > 0 || MissingOnly;
+    }
+
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
-        bool dryRun = false, OutputSettings? output = null) =>
+        bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            Stores.RequireFile(file, "backup file");
-            int Restore(ISkvStorage storage)
+            selection ??= Selection.All;
+            bool stdin = file == "-";
+            if (!stdin) Stores.RequireFile(file, "backup file");
+            if (selection.MissingOnly && mode == RestoreModeArg.Replace)
+                throw SkvToolException.Usage("--missing-only adds what the store lacks and cannot be combined with --mode replace");
+            if (selection.Prefixes.Any(p => p.Length == 0)) throw SkvToolException.Usage("--prefix must not be empty");
+            using var cancel = new CancellationTokenSource();
+            // Ctrl-C (or a TERM) stops between records: nothing is committed, a store being created is not created
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+            var options = new RestoreOptions
             {
-                var result = ProgressDisplay.Run(stderr, o.Progress, dryRun ? "restore (dry run)" : "restore", sink => SkvBackup.Restore(storage, file, new RestoreOptions
+                Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
+                DryRun = dryRun,
+                Keys = [.. selection.Keys.Select(k => KeyInput.ParseKey(k, base64: false))],
+                Prefixes = [.. selection.Prefixes.Select(Encoding.UTF8.GetBytes)],
+                MissingOnly = selection.MissingOnly,
+                CancellationToken = cancel.Token,
+            };
+            string label = dryRun ? "restore (dry run)" : "restore";
+            int Run(Func<RestoreResult> restore)
+            {
+                try
                 {
-                    Mode = mode == RestoreModeArg.Replace ? RestoreMode.Replace : RestoreMode.Merge,
-                    DryRun = dryRun,
-                    Progress = BackupProgress.From(sink),
-                }));
-                return Report(stdout, o, db, file, mode, dryRun, result);
+                    return Report(stdout, o, db, stdin ? "stdin" : file, dryRun, ProgressDisplay.Run(stderr, o.Progress, label, sink =>
+                    {
+                        options.Progress = BackupProgress.From(sink);
+                        return restore();
+                    }));
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    throw new SkvToolException(ExitCode.Cancelled, $"restore cancelled: nothing was written to {db}");
+                }
             }
+            Stream Input() => Console.OpenStandardInput();
+            int Restore(ISkvStorage storage) => Run(() => stdin
+                ? SkvBackup.Restore(storage, Input(), "stdin", options)
+                : SkvBackup.Restore(storage, file, options));
 
             // Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not atomic
             // across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it
@@ -70,74 +136,61 @@ public static class RestoreCommand
                 return Restore(storage);
             }
             if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
-            bool existed = File.Exists(db);
-            if (dryRun && existed)
+            if (dryRun && File.Exists(db))
             {
                 // a dry run writes nothing, so it needs no write lock: it works beside a running writer
-                using var readOnly = Stores.OpenReadOnly(db);
+                Stores.RequireStoreFile(db);
+                using var readOnly = Stores.OpenReadOnly(db, o.Warnings);
                 return Restore(readOnly);
             }
-            // a dry run must not create the store: validate against an empty scratch store instead
-            string target = dryRun ? Path.Combine(Path.GetTempPath(), $"skv-dry-run-{Guid.NewGuid():N}.skv") : db;
-            bool created = !File.Exists(target);
-            try
+            if (!File.Exists(db))
             {
-                using var store = Stores.OpenWriter(target, createIfMissing: true);
-                return Restore(store);
+                // like backup, a restore into a new store creates its folder
+                if (!dryRun && Path.GetDirectoryName(Path.GetFullPath(db)) is { } folder) Directory.CreateDirectory(folder);
+                AfterStoreLookup.Value?.Invoke();
+                try
+                {
+                    // built under a temporary name and moved into place only when complete and only if the name is
+                    // still free: a store another process creates meanwhile is never touched. A dry run compares
+                    // with nothing and creates nothing.
+                    return Run(() => stdin
+                        ? SkvBackup.RestoreToNewStore(db, Input(), "stdin", options)
+                        : SkvBackup.RestoreToNewStore(db, file, options));
+                }
+                catch (SkvStoreExistsException ex) when (stdin)
+                {
+                    throw SkvToolException.Usage($"{ex.Message}; stdin was read already: run the restore again to restore into that store", ex);
+                }
+                catch (SkvStoreExistsException)
+                {
+                    // another process created the store first: restore into it like into any existing store
+                }
             }
-            catch
-            {
-                // all or nothing also for a store this command created: do not leave an empty file behind
-                if (created) DeleteStoreFiles(target);
-                throw;
-            }
-            finally
-            {
-                if (!ReferenceEquals(target, db)) DeleteStoreFiles(target);
-            }
+            // an existing store: its header is checked before the lock is taken, so swapped arguments
+            // (restore backup.json app.skv) leave no backup.json.lock behind
+            using var existing = Stores.OpenWriter(db, createIfMissing: false, o.Warnings, Stores.Wait(wait));
+            return Restore(existing);
         });
 
-    private static int Report(TextWriter stdout, OutputSettings o, string db, string file, RestoreModeArg mode, bool dryRun, RestoreResult result)
+    private static int Report(TextWriter stdout, OutputSettings o, string db, string file, bool dryRun, RestoreResult result)
     {
-        string modeName = mode == RestoreModeArg.Replace ? "replace" : "merge";
+        string modeName = result.Mode == RestoreMode.Replace ? "replace" : "merge";
         if (o.Json)
         {
-            JsonOutput.Write(stdout, Name, ExitCode.Ok, w =>
-            {
-                w.WriteString("path", db);
-                w.WriteString("file", result.Path);
-                w.WriteNumber("records", result.Records);
-                w.WriteNumber("bytes", result.Bytes);
-                w.WriteString("mode", modeName);
-                w.WriteBoolean("dryRun", result.DryRun);
-                w.WriteString("format", result.Format);
-                w.WriteNumber("durationMs", (long)result.Duration.TotalMilliseconds);
-            });
-        }
-        else if (dryRun)
-        {
-            stdout.WriteLine($"dry run: {file} is valid ({result.Format}); restoring it would write {result.Records} records into {db} ({modeName}); nothing was written");
+            JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new RestoreDocument(db, result.Path, result.Records, result.Added, result.Overwritten, result.Unchanged, result.Removed, result.Skipped,
+                result.Bytes, modeName, result.DryRun, result.Format, (long)result.Duration.TotalMilliseconds));
         }
         else
         {
-            stdout.WriteLine($"restored {result.Records} records from {file} into {db} ({modeName}, {Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
+            string skipped = result.Skipped > 0 ? $"; {result.Skipped} records of the backup skipped (not selected, or already in the store with --missing-only)" : "";
+            string counts = dryRun
+                ? $"would add {result.Added}, overwrite {result.Overwritten}, leave {result.Unchanged} unchanged and remove {result.Removed} keys{skipped}"
+                : $"{result.Added} added, {result.Overwritten} overwritten, {result.Unchanged} unchanged, {result.Removed} removed{skipped}";
+            if (dryRun)
+                stdout.WriteLine($"dry run: {file} is valid ({result.Format}, {result.Records} records); restoring it into {db} ({modeName}) {counts}; nothing was written");
+            else
+                stdout.WriteLine($"restored {file} into {db} ({modeName}, {result.Records} records, {Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}: {counts}");
         }
         return (int)ExitCode.Ok;
-    }
-
-    private static void DeleteStoreFiles(string path)
-    {
-        try
-        {
-            File.Delete(path);
-            File.Delete(path + SkvStore.LockFileSuffix);
-        }
-        catch (IOException)
-        {
-            // best effort: the command's own error is what matters
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -19,11 +19,11 @@ public static class VerifyCommand
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
-        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or .json.gz for gzip)." };
+        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or gzip-compressed; recognised by its first bytes); - reads stdin." };
         var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
-            Description = "With --db, for a backup taken with --prefix: only store keys with this prefix count as missing from the backup.",
+            Description = "With --db: only store keys with this prefix count as missing from the backup. A backup taken with --prefix records its prefix, which is used when this is not given.",
             HelpName = "P",
         };
         var noProgress = CommonOptions.CreateNoProgress();
@@ -38,23 +38,30 @@ public static class VerifyCommand
     public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
-            Stores.RequireFile(file, "backup file");
+            bool stdin = file == "-";
+            if (!stdin) Stores.RequireFile(file, "backup file");
             if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
             VerifyReport report;
             if (db is null)
             {
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
-                    SkvBackup.Verify(file, new VerifyOptions { Progress = BackupProgress.From(sink) }));
+                {
+                    var options = new VerifyOptions { Progress = BackupProgress.From(sink) };
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), "stdin", options) : SkvBackup.Verify(file, options);
+                });
             }
             else
             {
-                using var store = Stores.OpenForReading(db);
+                using var store = Stores.OpenForReading(db, o.Warnings);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
-                    SkvBackup.Verify(file, store, new VerifyOptions
+                {
+                    var options = new VerifyOptions
                     {
                         Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                         Progress = BackupProgress.From(sink),
-                    }));
+                    };
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), store, "stdin", options) : SkvBackup.Verify(file, store, options);
+                });
             }
 
             var c = report.Comparison;
@@ -63,45 +70,10 @@ public static class VerifyCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, Name, code, w =>
-                {
-                    w.WriteString("file", report.Path);
-                    w.WriteStringOrNull("db", db);
-                    w.WriteStringOrNull("version", report.Version);
-                    w.WriteString("format", report.Format);
-                    w.WriteNumber("records", report.Records);
-                    if (report.DeclaredRecords is { } declared) w.WriteNumber("declaredRecords", declared); else w.WriteNull("declaredRecords");
-                    w.WriteNumber("textRecords", report.TextRecords);
-                    w.WriteNumber("base64Records", report.Base64Records);
-                    w.WriteNumber("bytes", report.Bytes);
-                    w.WriteNumber("duplicateKeys", report.DuplicateKeys);
-                    w.WriteBoolean("hasChecksum", report.HasChecksum);
-                    if (report.ChecksumValid is { } valid) w.WriteBoolean("checksumValid", valid); else w.WriteNull("checksumValid");
-                    w.WriteNumber("problemCount", report.ProblemCount);
-                    w.WriteStartArray("problems");
-                    foreach (var p in report.Problems)
-                    {
-                        w.WriteStartObject();
-                        if (p.RecordIndex is { } index) w.WriteNumber("recordIndex", index); else w.WriteNull("recordIndex");
-                        w.WriteStringOrNull("key", p.Key);
-                        w.WriteString("message", p.Message);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                    if (c is null)
-                    {
-                        w.WriteNull("comparison");
-                    }
-                    else
-                    {
-                        w.WriteStartObject("comparison");
-                        w.WriteNumber("matching", c.Matching);
-                        w.WriteNumber("missingInStore", c.MissingInStore);
-                        w.WriteNumber("extraInStore", c.ExtraInStore);
-                        w.WriteNumber("differentValues", c.DifferentValues);
-                        w.WriteEndObject();
-                    }
-                });
+                JsonOutput.Write(stdout, o, Name, code, new VerifyDocument(report.Path, db, report.Version, report.Prefix, report.Format, report.Records, report.DeclaredRecords,
+                    report.TextRecords, report.Base64Records, report.Bytes, report.DuplicateKeys, report.HasChecksum, report.ChecksumValid, report.ProblemCount,
+                    [.. report.Problems.Select(p => new VerifyProblemEntry(p.RecordIndex, p.Key, p.Message))],
+                    c is null ? null : new ComparisonEntry(c.Matching, c.MissingInStore, c.ExtraInStore, c.DifferentValues)));
             }
             else
             {
@@ -112,7 +84,7 @@ public static class VerifyCommand
                 foreach (var p in report.Problems) stdout.WriteLine("  " + Describe(p));
                 if (report.ProblemCount > report.Problems.Count) stdout.WriteLine($"  ... and {report.ProblemCount - report.Problems.Count} more");
                 if (c is not null)
-                    stdout.WriteLine($"compared with {db}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
+                    stdout.WriteLine($"compared with {db}{(report.Prefix is { } bp && prefix is null ? $" (keys under the backup's prefix {bp})" : "")}: {c.Matching} matching, {c.MissingInStore} missing in the store, {c.ExtraInStore} only in the store, {c.DifferentValues} with different values");
             }
 
             if (code != ExitCode.Ok)
@@ -121,9 +93,10 @@ public static class VerifyCommand
                 // name a record when any problem can: "record 3 (key ...)" says more than a file-wide checksum
                 var first = report.Problems.FirstOrDefault(p => p.RecordIndex is not null || p.Key is not null)
                     ?? report.Problems.FirstOrDefault();
-                string why = first is not null
+                // text output listed every problem on stdout already: the error line counts them instead of repeating one
+                string why = o.Json && first is not null
                     ? $"{report.Path} failed verification: {CommandRunner.OneLine(Describe(first))}" + (problemCount > 1 ? $" (and {problemCount - 1} more)" : "")
-                    : $"{report.Path} failed verification";
+                    : $"{report.Path} failed verification: {problemCount} problem(s){(o.Json ? "" : ", listed above")}";
                 // the file's checksum covers all records together: only the store can tell which record changed
                 if (db is null && report.ChecksumValid == false && report.Problems.All(p => p.RecordIndex is null && p.Key is null))
                     why += "; the checksum covers all records, compare with the store (--db <db>) to find the changed record";

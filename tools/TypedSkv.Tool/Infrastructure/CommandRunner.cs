@@ -9,7 +9,7 @@ public static class CommandRunner
 {
     public static int Execute(string command, TextWriter stdout, TextWriter stderr, OutputSettings? settings, Func<OutputSettings, int> body)
     {
-        settings ??= OutputSettings.Default;
+        settings = (settings ?? OutputSettings.Default) with { Warnings = new Warnings(stderr) };
         try
         {
             return body(settings);
@@ -30,7 +30,7 @@ public static class CommandRunner
         stderr.WriteLine($"error: {message}");
         if (settings.Verbose && exception is not null) stderr.WriteLine(exception.ToString());
         if (settings.Json)
-            JsonOutput.Write(stdout, command, code, w => w.WriteString("error", message));
+            JsonOutput.Write(stdout, settings, command, code, new ErrorDocument(message));
     }
 
     public static string OneLine(string message) =>

@@ -26,6 +26,20 @@ public sealed class CommonOptions
         Description = "Never draw a progress bar. It is drawn on stderr only when stderr is a terminal and CI is unset.",
     };
 
+    /// <summary>--wait for the commands that need the write lock.</summary>
+    public static Option<double?> CreateWait() => new("--wait")
+    {
+        Description = "When another process has the store open for writing, wait up to this many seconds for it to close (default: fail at once, exit 2).",
+        HelpName = "seconds",
+        CustomParser = r =>
+        {
+            string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double s) && s >= 0 && s <= 86400) return s;
+            r.AddError($"--wait must be a number of seconds from 0 to 86400, not '{text}'");
+            return null;
+        },
+    };
+
     public OutputSettings Read(ParseResult parseResult, Option<bool>? noProgress = null) => new(
         parseResult.GetValue(Json),
         parseResult.GetValue(Verbose),

@@ -6,5 +6,8 @@ namespace TypedSkv.Tool.Infrastructure;
 /// <param name="Progress">Draw a progress bar on stderr (the caller decides: terminal, CI unset, no --no-progress).</param>
 public sealed record OutputSettings(bool Json = false, bool Verbose = false, bool Progress = false)
 {
+    /// <summary>The run's warnings; <see cref="CommandRunner.Execute"/> gives every run its own.</summary>
+    public Warnings Warnings { get; init; } = new(TextWriter.Null);
+
     public static OutputSettings Default { get; } = new();
 }
