@@ -133,7 +133,16 @@ public static class RestoreCommand
             if (Stores.IsRedis(db))
             {
                 using var storage = Stores.ConnectRedis(db);
-                return Restore(storage);
+                try
+                {
+                    return Restore(storage);
+                }
+                catch (StackExchange.Redis.RedisException ex)
+                {
+                    // the server went away part way (it is not atomic there): say how to finish the job
+                    var (_, message) = ErrorMapping.Map(ex);
+                    throw new SkvToolException(ExitCode.UsageOrIoError, $"{message}; the restore stopped part way (records written so far stay): run the same restore again to complete it", ex);
+                }
             }
             if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
             if (dryRun && File.Exists(db))
