@@ -136,15 +136,7 @@ public sealed partial class SkvStore
     /// </summary>
     private Checkpoint? WriteCheckpoint(DataFile file, IndexLayers view, FrozenPoint at, bool reopen)
     {
-        try
-        {
-            file.SyncData();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _pipeline.Poison($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
-            throw;
-        }
+        _pipeline.SyncData(file);
         using (var writer = new Checkpoint.Writer(CheckpointPath, file.Seam))
         {
             foreach (var (key, entry) in view.Range(null, null)) writer.Add(key.Span, entry);

@@ -42,7 +42,7 @@ internal sealed unsafe class Checkpoint
     private ulong[] _firstKeyPrefix = [];               // each block's first 8 key bytes, big-endian: a cache-friendly first search
     private readonly Func<KeyIndex.Node> _rebuild;
     private KeyIndex.Node? _rebuilt;
-    private int _refs = 1;
+    private RefCount _refs = new();
 
     public long CoveredEnd { get; }
     public long Count { get; }
@@ -74,19 +74,11 @@ internal sealed unsafe class Checkpoint
 
     // ------------------------------------------------------------------ lifetime
 
-    public bool TryAcquire()
-    {
-        while (true)
-        {
-            int r = Volatile.Read(ref _refs);
-            if (r == 0) return false;
-            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
-        }
-    }
+    public bool TryAcquire() => _refs.TryAcquire();
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) != 0) return;
+        if (!_refs.Release()) return;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();

@@ -196,15 +196,7 @@ internal sealed class CommitPipeline
             // moment (bounded far below a sync's cost) to append first.
             for (int i = 0; i < 256 && Activity.Pending > 0; i++) Thread.Yield();
             long target = Volatile.Read(ref file.CommittedEnd);
-            try
-            {
-                file.SyncData();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Poison($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
-                throw;
-            }
+            SyncData(file);
             lock (_syncGate)
             {
                 if (target > file.DurableEnd) Volatile.Write(ref file.DurableEnd, target);
@@ -214,6 +206,20 @@ internal sealed class CommitPipeline
         {
             lock (_syncGate) _round = null;
             round.Done.TrySetResult();
+        }
+    }
+
+    /// <summary>A data sync of the file; a failure poisons the store (the OS may have dropped the unsynced pages).</summary>
+    public void SyncData(DataFile file)
+    {
+        try
+        {
+            file.SyncData();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Poison($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
+            throw;
         }
     }
 
@@ -231,15 +237,7 @@ internal sealed class CommitPipeline
             throw;
         }
         Volatile.Write(ref file.CommittedEnd, file.FlushedEnd);
-        try
-        {
-            file.SyncData();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Poison($"an fsync failed ({ex.Message}), so durability can no longer be guaranteed", ex);
-            throw;
-        }
+        SyncData(file);
         lock (_syncGate)
         {
             if (file.FlushedEnd > file.DurableEnd) Volatile.Write(ref file.DurableEnd, file.FlushedEnd);

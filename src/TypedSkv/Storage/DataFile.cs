@@ -22,7 +22,7 @@ internal sealed class DataFile
     private int _bufferLength;
     private long _flushedEnd;   // bytes [0, _flushedEnd) are in the OS; the buffer holds [_flushedEnd, _appendEnd)
     private long _appendEnd;
-    private int _refs = 1;
+    private RefCount _refs = new();
     private MappedRegion? _map;                       // newest (largest) map; older ones stay mapped until release
     private readonly List<MappedRegion> _maps = [];
 
@@ -88,19 +88,11 @@ internal sealed class DataFile
     internal SafeFileHandle Handle => _handle;
     internal FileSeam Seam => _seam;
 
-    public bool TryAcquire()
-    {
-        while (true)
-        {
-            int r = Volatile.Read(ref _refs);
-            if (r == 0) return false;
-            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
-        }
-    }
+    public bool TryAcquire() => _refs.TryAcquire();
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) != 0) return;
+        if (!_refs.Release()) return;
         foreach (var map in _maps) map.Dispose();
         _handle.Dispose();
     }
