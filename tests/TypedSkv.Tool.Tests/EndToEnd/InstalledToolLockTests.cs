@@ -87,6 +87,7 @@ public sealed class InstalledToolLockTests(ToolFixture tool) : IDisposable
 
             Assert.Equal(2, put.ExitCode);
             Assert.Contains("Read-only file system", put.Stderr);
+            Assert.DoesNotContain(" : '", put.Stderr);
             Assert.DoesNotContain("open for writing by", put.Stderr);
             Assert.Equal(0, get.ExitCode);
         }
