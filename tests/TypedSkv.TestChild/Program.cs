@@ -17,6 +17,18 @@ switch (mode)
         Console.In.ReadLine();
         return 0;
     }
+    case "hold-tx":
+    {
+        // a transaction left open with about 1 MB in it: more than the write buffer, so its records reach the file
+        using var store = SkvStore.Open(path);
+        using var tx = store.BeginTransaction();
+        string big = new('t', 4096);
+        for (int i = 0; i < 256; i++) tx.Put($"tx{i:D4}", big);
+        output.WriteLine("ready");
+        output.Flush();
+        Console.In.ReadLine();
+        return 0;
+    }
     case "try-open":
         try
         {

@@ -69,11 +69,14 @@ internal static class BackupRestorer
         bool replace = options.Mode == RestoreMode.Replace;
         // Replace must know which store keys the backup holds (to count, or with a selection to delete, the rest):
         // one 64-bit key hash per record, as verify keeps; a merge keeps nothing per record
-        HashSet<ulong>? backupKeys = replace ? [] : null;
+        bool compare = storage is SkvStore || options.DryRun || options.MissingOnly || (replace && !selection.All);
+        HashSet<ulong>? backupKeys = replace && compare ? [] : null;
         long added = 0, overwritten = 0, unchanged = 0, skipped = 0, removed = 0;
 
-        // the store as it was before this restore (a snapshot on the embedded store, taken before the transaction)
-        using var before = storage?.OpenReadView();
+        // the store as it was before this restore (a snapshot on the embedded store, taken before the transaction).
+        // On a server backend every lookup is a round trip: it is compared only where the result depends on it
+        // (dry run, missing-only, a replace limited to a selection), so a plain restore stays pipelined.
+        using var before = compare ? storage?.OpenReadView() : null;
         ISkvRecordSink? tx = write ? storage!.BeginRestore() : null;
         try
         {
@@ -144,6 +147,7 @@ internal static class BackupRestorer
             Unchanged = unchanged,
             Removed = removed,
             Skipped = skipped,
+            Counted = compare || storage is null,
         };
     }
 }

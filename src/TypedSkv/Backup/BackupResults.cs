@@ -32,6 +32,12 @@ public sealed record RestoreResult(string Path, long Records, long Bytes, Restor
 
     /// <summary>Records not restored: outside the selected keys and prefixes, or (MissingOnly) keys the store holds.</summary>
     public long Skipped { get; init; }
+
+    /// <summary>
+    /// Whether Added, Overwritten, Unchanged and Removed were counted. False for a plain restore into a server backend
+    /// (Redis), where comparing would cost a round trip per record: every restored record is then in Added.
+    /// </summary>
+    public bool Counted { get; init; } = true;
 }
 
 /// <summary>One problem found by verify.</summary>

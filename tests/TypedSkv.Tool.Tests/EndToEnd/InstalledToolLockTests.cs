@@ -59,6 +59,25 @@ public sealed class InstalledToolLockTests(ToolFixture tool) : IDisposable
     }
 
     [Fact]
+    public void A_transaction_in_progress_is_neither_a_torn_tail_nor_a_warning()
+    {
+        string db = _dir.File("app.skv");
+        TestStores.Create(db, 2);
+        using var writer = WriterProcess.HoldTransaction(db);
+        Assert.True(new FileInfo(db).Length > 500_000, "the open transaction's records are not in the file");
+
+        var check = Skv("check", "app.skv", "--json");
+        var info = Skv("info", "app.skv", "--json");
+
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.True(check.Json().GetProperty("inProgressBytes").GetInt64() > 500_000);
+        Assert.Equal(0, info.ExitCode);
+        Assert.Equal(2, info.Json().GetProperty("records").GetInt64());
+        Assert.Empty(info.Json().GetProperty("warnings").EnumerateArray());
+        Assert.DoesNotContain("warning:", info.Stderr);
+    }
+
+    [Fact]
     public void Wait_gives_up_after_its_time_with_exit_2()
     {
         string db = _dir.File("app.skv");
@@ -87,6 +106,7 @@ public sealed class InstalledToolLockTests(ToolFixture tool) : IDisposable
 
             Assert.Equal(2, put.ExitCode);
             Assert.Contains("Read-only file system", put.Stderr);
+            Assert.DoesNotContain(" : '", put.Stderr);
             Assert.DoesNotContain("open for writing by", put.Stderr);
             Assert.Equal(0, get.ExitCode);
         }

@@ -25,6 +25,14 @@ public sealed class WriterProcess : IDisposable
         return p;
     }
 
+    /// <summary>Opens the store and leaves a transaction of about 1 MB open (its records in the file, no commit yet).</summary>
+    public static WriterProcess HoldTransaction(string db)
+    {
+        var p = new WriterProcess("hold-tx", db);
+        Assert.Equal("ready", p.ReadLine());
+        return p;
+    }
+
     /// <summary>Starts writing and returns once <paramref name="acked"/> puts are durable.</summary>
     public static WriterProcess Puts(string db, int acked)
     {

@@ -187,12 +187,14 @@ public static class RestoreCommand
         if (o.Json)
         {
             JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new RestoreDocument(db, result.Path, result.Records, result.Added, result.Overwritten, result.Unchanged, result.Removed, result.Skipped,
-                result.Bytes, modeName, result.DryRun, result.Format, (long)result.Duration.TotalMilliseconds));
+                result.Counted, result.Bytes, modeName, result.DryRun, result.Format, (long)result.Duration.TotalMilliseconds));
         }
         else
         {
             string skipped = result.Skipped > 0 ? $"; {result.Skipped} records of the backup skipped (not selected, or already in the store with --missing-only)" : "";
-            string counts = dryRun
+            string counts = !result.Counted
+                ? $"{result.Added} records written (a restore into Redis does not compare with what was there){skipped}"
+                : dryRun
                 ? $"would add {result.Added}, overwrite {result.Overwritten}, leave {result.Unchanged} unchanged and remove {result.Removed} keys{skipped}"
                 : $"{result.Added} added, {result.Overwritten} overwritten, {result.Unchanged} unchanged, {result.Removed} removed{skipped}";
             if (dryRun)

@@ -48,7 +48,7 @@ public sealed record CompactDocument(string Path, long LiveRecords, long BytesBe
 public sealed record BackupDocument(string Path, string File, long Records, long Bytes, string? Checksum, long DurationMs, IReadOnlyList<string> Pruned) : ToolDocument;
 
 public sealed record RestoreDocument(string Path, string File, long Records, long Added, long Overwritten, long Unchanged, long Removed, long Skipped,
-    long Bytes, string Mode, bool DryRun, string Format, long DurationMs) : ToolDocument;
+    bool Counted, long Bytes, string Mode, bool DryRun, string Format, long DurationMs) : ToolDocument;
 
 public sealed record VerifyProblemEntry(long? RecordIndex, string? Key, string Message);
 

@@ -66,6 +66,9 @@ public static class Stores
             {
                 // the lock file could not be opened, but nobody holds it: say why
                 string why = ex.InnerException?.Message ?? ex.Message;
+                // .NET appends " : '<path>'" to the OS's text ("Read-only file system : '/x/app.skv.lock'")
+                int quoted = why.IndexOf(" : '", StringComparison.Ordinal);
+                if (quoted > 0) why = why[..quoted];
                 throw SkvToolException.Usage($"cannot open {db} for writing: {why}", ex);
             }
             catch (SkvLockedException ex)
