@@ -19,6 +19,9 @@ namespace TypedSkv.Generators
         private const string IndexAttributeName = "TypedSkv.SkvIndexAttribute";
         private const string IgnoreAttributeName = "TypedSkv.SkvIgnoreAttribute";
         private const string PropertyNameAttributeName = "TypedSkv.SkvPropertyNameAttribute";
+        private const string ExtensionDataAttributeName = "TypedSkv.SkvExtensionDataAttribute";
+        private const string ConverterAttributeName = "TypedSkv.SkvConverterAttribute";
+        private const string ConverterInterfaceName = "TypedSkv.ISkvConverter<T>";
 
         /// <summary>
         /// Turns symbols into specs and diagnostics. Lives only inside one transform call: nothing it holds
@@ -56,17 +59,37 @@ namespace TypedSkv.Generators
                 {
                     dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DatabaseNotPartial, syntax.Identifier.GetLocation(), type.Name));
                 }
-                if (type.IsGenericType)
+                if (type.TypeParameters.Length > 0)
                 {
                     dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericDatabase, syntax.Identifier.GetLocation(), type.Name));
+                }
+                string? shape = type.IsStatic ? "static"
+                    : type.IsAbstract ? "abstract"
+                    : type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_cancellationToken)).OfType<TypeDeclarationSyntax>().Any(t => t.ParameterList is not null)
+                        ? "declared with a primary constructor"
+                    : null;
+                if (shape is not null)
+                {
+                    dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DatabaseShape, syntax.Identifier.GetLocation(), type.Name, shape));
+                }
+                if (syntax.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: var languageVersion } && languageVersion < LanguageVersion.CSharp11)
+                {
+                    dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LanguageVersionTooLow, syntax.Identifier.GetLocation(), languageVersion.ToDisplayString()));
                 }
 
                 AttributeData attribute = context.Attributes[0];
                 var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(_cancellationToken) as AttributeSyntax;
                 var collections = new List<CollectionSpec>();
                 var seenTypes = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
-                var byName = new Dictionary<string, (string Type, string Property)>(StringComparer.OrdinalIgnoreCase);
+                var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+                // every member name the collections generate in the database class -> the collection that generates it
+                var generated = new Dictionary<string, string>(StringComparer.Ordinal);
                 bool recordErrors = false;
+                int schemaVersion = 0;
+                foreach (var named in attribute.NamedArguments)
+                {
+                    if (named.Key == "SchemaVersion" && named.Value.Value is int v) schemaVersion = v;
+                }
 
                 var records = attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Kind == TypedConstantKind.Array
                     ? attribute.ConstructorArguments[0].Values
@@ -79,7 +102,7 @@ namespace TypedSkv.Generators
                     {
                         continue;
                     }
-                    listed.Add(new StringValue(record.ToDisplayString(s_typeFormat)));
+                    listed.Add(new StringValue(record.OriginalDefinition.ToDisplayString(s_typeFormat)));
                     if (!seenTypes.Add(record))
                     {
                         dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateRecordType, argumentLocation, record.Name, type.Name));
@@ -92,28 +115,49 @@ namespace TypedSkv.Generators
                         continue;
                     }
 
+                    if (EffectiveAccessibility(record) == "private" && EffectiveAccessibility(type) != "private")
+                    {
+                        dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PrivateRecordInVisibleDatabase, argumentLocation, record.ToDisplayString(), type.Name));
+                        continue;
+                    }
+
                     int before = _diagnostics.Count;
                     CollectionSpec? collection = ParseRecord(record, recordAttribute);
+                    if (record.IsGenericType)
+                    {
+                        // the record pipeline sees only the generic definition: this closed type's problems are reported here
+                        dbDiagnostics.AddRange(_diagnostics.Skip(before));
+                    }
                     if (collection is null || _diagnostics.Skip(before).Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
                     {
                         // Reported by the record's own pipeline step; the database just is not generated.
                         recordErrors = true;
                         continue;
                     }
-                    if (collection.PropertyName == type.Name || Array.IndexOf(Emitter.DatabaseMemberNames, collection.PropertyName) >= 0)
+                    string? reserved = new[] { collection.PropertyName, collection.ClassName }
+                        .FirstOrDefault(n => n == type.Name || Array.IndexOf(Emitter.DatabaseMemberNames, n) >= 0);
+                    if (reserved is not null)
                     {
                         dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CollectionNameClash, argumentLocation,
-                            collection.Name, collection.PropertyName, type.Name));
+                            collection.Name, reserved, type.Name));
                         continue;
                     }
-                    if (byName.TryGetValue(collection.Name, out var first) || byName.TryGetValue(collection.PropertyName, out first))
+                    if (byName.TryGetValue(collection.Name, out string? first))
                     {
                         dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateCollectionName, argumentLocation,
-                            first.Type, record.ToDisplayString(), collection.Name, type.Name));
+                            first, record.ToDisplayString(), collection.Name, type.Name));
                         continue;
                     }
-                    byName[collection.Name] = (record.ToDisplayString(), collection.PropertyName);
-                    byName[collection.PropertyName] = (record.ToDisplayString(), collection.PropertyName);
+                    string? clash = new[] { collection.PropertyName, collection.ClassName }.FirstOrDefault(generated.ContainsKey);
+                    if (clash is not null)
+                    {
+                        dbDiagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GeneratedNameClash, argumentLocation,
+                            collection.Name, generated[clash], clash, type.Name));
+                        continue;
+                    }
+                    byName[collection.Name] = record.ToDisplayString();
+                    generated[collection.PropertyName] = collection.Name;
+                    generated[collection.ClassName] = collection.Name;
                     collections.Add(collection);
                 }
 
@@ -124,7 +168,8 @@ namespace TypedSkv.Generators
                     var containing = new List<ContainingTypeSpec>();
                     for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
                     {
-                        containing.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Name));
+                        string typeParameters = outer.TypeParameters.Length == 0 ? "" : "<" + string.Join(", ", outer.TypeParameters.Select(t => t.Name)) + ">";
+                        containing.Insert(0, new ContainingTypeSpec(Keyword(outer), outer.Name, typeParameters));
                     }
                     string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
                     string hint = string.Join(".", new[] { ns }.Concat(containing.Select(c => c.Name)).Concat(new[] { type.Name }).Where(s => s is not null)) + ".g.cs";
@@ -135,7 +180,8 @@ namespace TypedSkv.Generators
                         Keyword(type),
                         type.Name,
                         collections.ToImmutableEquatableArray(),
-                        _typeOrder.Select(id => _types[id]).ToImmutableEquatableArray());
+                        _typeOrder.Select(id => _types[id]).ToImmutableEquatableArray(),
+                        schemaVersion);
                 }
                 return new DatabaseResult(spec, dbDiagnostics.ToImmutableEquatableArray(), listed.ToImmutableEquatableArray());
             }
@@ -253,6 +299,17 @@ namespace TypedSkv.Generators
                         }
                     }
                 }
+                foreach (IPropertySymbol hidden in AllProperties(record).Except(StoredPropertyCandidates(record), SymbolEqualityComparer.Default).OfType<IPropertySymbol>())
+                {
+                    foreach (string attributeName in new[] { KeyAttributeName, IndexAttributeName })
+                    {
+                        if (FindAttribute(hidden, attributeName) is null) continue;
+                        string why = hidden.DeclaredAccessibility != Accessibility.Public ? AccessibilityKeyword(hidden.DeclaredAccessibility) : "without a public getter";
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.AttributeOnHiddenProperty, IdentifierLocation(hidden),
+                            attributeName.Substring("TypedSkv.".Length, attributeName.Length - "TypedSkv.".Length - "Attribute".Length), hidden.Name, why));
+                        ok = false;
+                    }
+                }
                 if (keys.Count == 0 && ok)
                 {
                     _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKey, recordLocation, record.Name));
@@ -277,7 +334,7 @@ namespace TypedSkv.Generators
 
                 string propertyName = PascalCase(name);
                 return new CollectionSpec(
-                    IsEffectivelyPublic(record),
+                    EffectiveAccessibility(record) == "public" ? "public" : "internal",
                     name,
                     propertyName,
                     propertyName + "Collection",
@@ -337,6 +394,11 @@ namespace TypedSkv.Generators
                     return _failedTypes.Contains(fullName) ? null : known;
                 }
 
+                if (type is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } declared && FindAttribute(declared, ConverterAttributeName) is { } typeConverter)
+                {
+                    return ResolveConverter(typeConverter, type, location, memberName);
+                }
+
                 string? primitive = PrimitiveName(type);
                 if (primitive is not null)
                 {
@@ -392,6 +454,20 @@ namespace TypedSkv.Generators
                             if (element is null) return null;
                             return Register(fullName, "List_" + element, id => Container(id, fullName, TypeSpecKind.List, false, element, named.TypeArguments[0]));
                         }
+                        case "System.Collections.Generic.HashSet<T>":
+                        case "System.Collections.Generic.ISet<T>":
+                        case "System.Collections.Generic.IReadOnlySet<T>":
+                        {
+                            string? element = ResolveType(named.TypeArguments[0], location, memberName);
+                            if (element is null) return null;
+                            return Register(fullName, "Set_" + element, id => Container(id, fullName, TypeSpecKind.Set, false, element, named.TypeArguments[0]));
+                        }
+                        case "System.Collections.Immutable.ImmutableArray<T>":
+                        {
+                            string? element = ResolveType(named.TypeArguments[0], location, memberName);
+                            if (element is null) return null;
+                            return Register(fullName, "ImmutableArray_" + element, id => Container(id, fullName, TypeSpecKind.ImmutableArray, true, element, named.TypeArguments[0]));
+                        }
                         case "System.Collections.Generic.Dictionary<TKey, TValue>":
                         case "System.Collections.Generic.IDictionary<TKey, TValue>":
                         case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":
@@ -410,13 +486,17 @@ namespace TypedSkv.Generators
                 if (type is INamedTypeSymbol objectType && (objectType.TypeKind == TypeKind.Class || objectType.TypeKind == TypeKind.Struct))
                 {
                     if (objectType.IsAbstract) return Fail(fullName, location, memberName, type, "abstract types cannot be created when reading");
-                    if (IsInSystemNamespace(objectType)) return Fail(fullName, location, memberName, type, "only the listed System types are supported");
+                    if (IsInSystemNamespace(objectType)) return Fail(fullName, location, memberName, type, SupportedSystemTypes);
                     if (objectType.SpecialType != SpecialType.None) return Fail(fullName, location, memberName, type, "this type has no stored form");
                     return ResolveObject(objectType, fullName, location);
                 }
 
                 return Fail(fullName, location, memberName, type, "interfaces, delegates, pointers and type parameters cannot be stored");
             }
+
+            internal const string SupportedSystemTypes =
+                "of the System types only DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan, Guid, Uri, Half, Int128, UInt128, Nullable<T>, arrays, "
+                + "List<T>, HashSet<T>, ImmutableArray<T>, ReadOnlyMemory<byte>, Dictionary<string, T> and their interfaces are supported (or give the property a [SkvConverter])";
 
             private TypeSpec Container(string id, string fullName, TypeSpecKind kind, bool isValueType, string elementId, ITypeSymbol elementType) =>
                 new TypeSpec(id, fullName, kind, isValueType, null, elementId, elementType.ToDisplayString(s_typeFormat), null,
@@ -455,9 +535,13 @@ namespace TypedSkv.Generators
             {
                 // Reserve the id first so recursive references (a Node with a List<Node>) resolve to it.
                 string id = ReserveId(fullName, SafeId(type));
+                bool inSource = type.Locations.Any(l => l.IsInSource);
 
-                var properties = StoredPropertyCandidates(type).Where(p => FindAttribute(p, IgnoreAttributeName) is null).ToList();
-                var ignored = StoredPropertyCandidates(type).Where(p => FindAttribute(p, IgnoreAttributeName) is not null).ToList();
+                List<IPropertySymbol> candidates = StoredPropertyCandidates(type).ToList();
+                var extension = candidates.Where(p => FindAttribute(p, ExtensionDataAttributeName) is not null).ToList();
+                var properties = candidates.Where(p => FindAttribute(p, IgnoreAttributeName) is null && !extension.Contains(p, SymbolEqualityComparer.Default)).ToList();
+                var ignored = candidates.Where(p => FindAttribute(p, IgnoreAttributeName) is not null).ToList();
+                bool failed = false;
 
                 // The constructor: the accessible one with the most parameters that all match properties.
                 IMethodSymbol? constructor = null;
@@ -466,7 +550,7 @@ namespace TypedSkv.Generators
                     if (!IsAccessible(candidate.DeclaredAccessibility)) continue;
                     if (candidate.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(candidate.Parameters[0].Type, type)) continue;
                     bool matches = candidate.Parameters.All(p =>
-                        properties.Concat(ignored).Any(m => string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase)
+                        candidates.Any(m => string.Equals(m.Name, p.Name, StringComparison.OrdinalIgnoreCase)
                             && SymbolEqualityComparer.Default.Equals(m.Type, p.Type)));
                     if (matches && (constructor is null || candidate.Parameters.Length > constructor.Parameters.Length)) constructor = candidate;
                 }
@@ -474,26 +558,73 @@ namespace TypedSkv.Generators
                 {
                     _failedTypes.Add(fullName);
                     _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoUsableConstructor,
-                        type.Locations.FirstOrDefault(l => l.IsInSource) is not null ? IdentifierLocation(type) : referenceLocation, type.ToDisplayString()));
+                        inSource ? IdentifierLocation(type) : referenceLocation, type.ToDisplayString()));
                     return null;
+                }
+                bool setsRequired = constructor.GetAttributes().Any(a => a.AttributeClass?.Name == "SetsRequiredMembersAttribute");
+
+                var parameterOf = new Dictionary<IPropertySymbol, IParameterSymbol>(SymbolEqualityComparer.Default);
+                foreach (IParameterSymbol parameter in constructor.Parameters)
+                {
+                    IPropertySymbol? property = candidates.FirstOrDefault(m => string.Equals(m.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
+                    if (property is not null) parameterOf[property] = parameter;
+                }
+
+                // Fields are never stored: a public one would silently lose its value (SKV019), a required one would not compile (SKV021).
+                if (inSource)
+                {
+                    foreach (IFieldSymbol field in MemberChain(type).SelectMany(t => t.GetMembers().OfType<IFieldSymbol>()))
+                    {
+                        if (field.IsStatic || field.IsConst || field.IsImplicitlyDeclared || field.DeclaredAccessibility != Accessibility.Public) continue;
+                        if (field.IsRequired && !setsRequired)
+                        {
+                            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredMemberNotStored, IdentifierLocation(field), field.Name, type.Name, "it is a field; only properties are stored"));
+                            failed = true;
+                        }
+                        else if (FindAttribute(field, IgnoreAttributeName) is null && field.Locations.Any(l => l.IsInSource))
+                        {
+                            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FieldNotStored, IdentifierLocation(field), field.Name, type.Name));
+                        }
+                    }
+                }
+                foreach (IPropertySymbol property in ignored)
+                {
+                    if (property.IsRequired && !setsRequired && !parameterOf.ContainsKey(property))
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredMemberNotStored, IdentifierLocation(property), property.Name, type.Name, "it is marked [SkvIgnore]"));
+                        failed = true;
+                    }
+                }
+
+                ExtensionDataSpec? extensionData = null;
+                foreach (IPropertySymbol property in extension)
+                {
+                    bool settable = property.SetMethod is { } set && IsAccessible(set.DeclaredAccessibility);
+                    bool inConstructor = parameterOf.ContainsKey(property);
+                    if (extensionData is not null || !IsExtensionDataType(property.Type) || !(settable || inConstructor))
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidExtensionData, IdentifierLocation(property), property.Name, property.Type.ToDisplayString()));
+                        failed = true;
+                        continue;
+                    }
+                    extensionData = new ExtensionDataSpec(property.Name, !inConstructor, property.Type.NullableAnnotation == NullableAnnotation.Annotated);
                 }
 
                 var members = new List<MemberSpec>();
                 var ctorArgs = new List<CtorArgSpec>();
-                var parameterOf = new Dictionary<IPropertySymbol, IParameterSymbol>(SymbolEqualityComparer.Default);
-                foreach (IParameterSymbol parameter in constructor.Parameters)
-                {
-                    IPropertySymbol? property = properties.FirstOrDefault(m => string.Equals(m.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
-                    if (property is not null) parameterOf[property] = parameter;
-                }
-
-                bool failed = false;
+                var byJsonName = new Dictionary<string, IPropertySymbol>(StringComparer.Ordinal);
                 foreach (IPropertySymbol property in properties)
                 {
                     bool inConstructor = parameterOf.TryGetValue(property, out IParameterSymbol? parameter);
                     bool settable = property.SetMethod is { } set && IsAccessible(set.DeclaredAccessibility);
                     if (!inConstructor && !settable)
                     {
+                        if (property.IsRequired && !setsRequired)
+                        {
+                            _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RequiredMemberNotStored, IdentifierLocation(property), property.Name, type.Name, "its setter is not accessible"));
+                            failed = true;
+                            continue;
+                        }
                         // computed or get-only: cannot be read back, so not stored; but data behind a setter the
                         // reader cannot call would be lost silently on every round trip: say so
                         if (property.SetMethod is not null && IsAutoProperty(property) && property.Locations.Any(l => l.IsInSource))
@@ -502,7 +633,17 @@ namespace TypedSkv.Generators
                     }
 
                     Location location = property.Locations.FirstOrDefault(l => l.IsInSource) is not null ? IdentifierLocation(property) : referenceLocation;
-                    string? typeId = ResolveType(property.Type, location, property.Name);
+                    string jsonName = JsonName(property);
+                    if (byJsonName.TryGetValue(jsonName, out IPropertySymbol? same))
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateStoredName, location, same.Name, property.Name, type.Name, jsonName));
+                        failed = true;
+                        continue;
+                    }
+                    byJsonName[jsonName] = property;
+                    string? typeId = FindAttribute(property, ConverterAttributeName) is { } converter
+                        ? ResolveConverter(converter, property.Type, location, property.Name)
+                        : ResolveType(property.Type, location, property.Name);
                     if (typeId is null)
                     {
                         failed = true;
@@ -512,7 +653,7 @@ namespace TypedSkv.Generators
                     string defaultValue = inConstructor && parameter!.HasExplicitDefaultValue
                         ? Literal(parameter.ExplicitDefaultValue, property.Type)
                         : MissingValue(property.Type);
-                    members.Add(new MemberSpec(property.Name, JsonName(property), typeId, declared, property.Type.IsValueType, !inConstructor, defaultValue));
+                    members.Add(new MemberSpec(property.Name, jsonName, typeId, declared, property.Type.IsValueType, !inConstructor, defaultValue));
                 }
                 if (failed)
                 {
@@ -523,15 +664,72 @@ namespace TypedSkv.Generators
                 foreach (IParameterSymbol parameter in constructor.Parameters)
                 {
                     int index = members.FindIndex(m => string.Equals(m.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
+                    if (index < 0 && extensionData is not null && string.Equals(extensionData.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)) index = CtorArgSpec.ExtensionData;
                     string fallback = parameter.HasExplicitDefaultValue ? Literal(parameter.ExplicitDefaultValue, parameter.Type) : MissingValue(parameter.Type);
                     ctorArgs.Add(new CtorArgSpec(index, fallback));
                 }
 
                 Add(new TypeSpec(id, fullName, TypeSpecKind.Object, type.IsValueType, null, null, null, null,
                     ImmutableEquatableArray<EnumMemberSpec>.Empty, members.ToImmutableEquatableArray(), ctorArgs.ToImmutableEquatableArray(),
-                    KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired)));
+                    KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired),
+                    CheckExactType: !type.IsValueType && !type.IsSealed,
+                    ExtensionData: extensionData));
                 return id;
             }
+
+            private static bool IsExtensionDataType(ITypeSymbol type) =>
+                type is INamedTypeSymbol { IsGenericType: true } named
+                && named.OriginalDefinition.ToDisplayString() is "System.Collections.Generic.Dictionary<TKey, TValue>" or "System.Collections.Generic.IDictionary<TKey, TValue>"
+                && named.TypeArguments[0].SpecialType == SpecialType.System_String
+                && named.TypeArguments[1].ToDisplayString() == "System.Text.Json.JsonElement";
+
+            /// <summary>A value stored by a [SkvConverter]: checks the converter and registers its spec.</summary>
+            private string? ResolveConverter(AttributeData attribute, ITypeSymbol valueType, Location location, string memberName)
+            {
+                if (valueType.IsReferenceType) valueType = valueType.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
+                var converter = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as INamedTypeSymbol : null;
+                string valueName = valueType.ToDisplayString(s_typeFormat);
+                bool valid = converter is { TypeKind: TypeKind.Class, IsAbstract: false, IsGenericType: false }
+                    && converter.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility == Accessibility.Public)
+                    && converter.AllInterfaces.Any(i => i.OriginalDefinition.ToDisplayString() == ConverterInterfaceName
+                        && SymbolEqualityComparer.Default.Equals(i.TypeArguments[0].WithNullableAnnotation(NullableAnnotation.NotAnnotated), valueType.WithNullableAnnotation(NullableAnnotation.NotAnnotated)));
+                if (!valid)
+                {
+                    _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidConverter, AttributeLocation(attribute) ?? location,
+                        converter?.ToDisplayString() ?? "?", memberName, valueType.ToDisplayString()));
+                    return null;
+                }
+                string converterName = converter!.ToDisplayString(s_typeFormat);
+                string key = "converter:" + converterName + "|" + valueName;
+                if (_typeIds.TryGetValue(key, out string? known)) return known;
+                return Register(key, "Converter_" + SafeId(converter), id => new TypeSpec(id, valueName, TypeSpecKind.Converter, valueType.IsValueType, converterName,
+                    null, null, null, ImmutableEquatableArray<EnumMemberSpec>.Empty, ImmutableEquatableArray<MemberSpec>.Empty, ImmutableEquatableArray<CtorArgSpec>.Empty));
+            }
+
+            /// <summary>The type and its base types (object and ValueType excluded), base first.</summary>
+            private static List<INamedTypeSymbol> MemberChain(INamedTypeSymbol type)
+            {
+                var chain = new List<INamedTypeSymbol>();
+                for (INamedTypeSymbol? t = type; t is not null && t.SpecialType != SpecialType.System_Object && t.SpecialType != SpecialType.System_ValueType; t = t.BaseType)
+                {
+                    chain.Insert(0, t);
+                }
+                return chain;
+            }
+
+            /// <summary>Every instance non-indexer property of the type and its bases, whatever its accessibility.</summary>
+            private static IEnumerable<IPropertySymbol> AllProperties(INamedTypeSymbol type) =>
+                MemberChain(type).SelectMany(t => t.GetMembers().OfType<IPropertySymbol>()).Where(p => !p.IsStatic && !p.IsIndexer);
+
+            private static string AccessibilityKeyword(Accessibility accessibility) => accessibility switch
+            {
+                Accessibility.Private => "private",
+                Accessibility.Internal => "internal",
+                Accessibility.Protected => "protected",
+                Accessibility.ProtectedOrInternal => "protected internal",
+                Accessibility.ProtectedAndInternal => "private protected",
+                _ => "not public",
+            };
 
             /// <summary>Public instance non-indexer properties with a public getter, base type's first.</summary>
             private static IEnumerable<IPropertySymbol> StoredPropertyCandidates(INamedTypeSymbol type)
@@ -556,13 +754,21 @@ namespace TypedSkv.Generators
                 return result;
             }
 
-            private static bool IsEffectivelyPublic(INamedTypeSymbol type)
+            /// <summary>The accessibility the record's collection class and property get: no more visible than the record type.</summary>
+            private static string EffectiveAccessibility(INamedTypeSymbol type)
             {
+                string result = "public";
                 for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
                 {
-                    if (t.DeclaredAccessibility != Accessibility.Public) return false;
+                    switch (t.DeclaredAccessibility)
+                    {
+                        case Accessibility.Public: break;
+                        case Accessibility.Internal:
+                        case Accessibility.ProtectedOrInternal: result = "internal"; break;
+                        default: return "private";
+                    }
                 }
-                return true;
+                return result;
             }
 
             private static bool IsAutoProperty(IPropertySymbol property) =>
@@ -593,7 +799,9 @@ namespace TypedSkv.Generators
                     case SpecialType.System_DateTime: return "DateTime";
                 }
                 if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte }) return "Bytes";
-                foreach (string name in new[] { "DateTimeOffset", "Guid", "TimeSpan", "DateOnly" })
+                if (type is INamedTypeSymbol { IsGenericType: true } memory && memory.OriginalDefinition.ToDisplayString() == "System.ReadOnlyMemory<T>"
+                    && memory.TypeArguments[0].SpecialType == SpecialType.System_Byte) return "Memory";
+                foreach (string name in new[] { "DateTimeOffset", "Guid", "TimeSpan", "DateOnly", "TimeOnly", "Half", "Int128", "UInt128", "Uri" })
                 {
                     if (IsSystemType(type, name)) return name;
                 }
@@ -633,6 +841,7 @@ namespace TypedSkv.Generators
                     {
                         case BaseTypeDeclarationSyntax t: return t.Identifier.GetLocation();
                         case PropertyDeclarationSyntax p: return p.Identifier.GetLocation();
+                        case VariableDeclaratorSyntax v: return v.Identifier.GetLocation();
                         case ParameterSyntax p: return p.Identifier.GetLocation();
                     }
                     return node.GetLocation();
@@ -721,6 +930,12 @@ namespace TypedSkv.Generators
                         case "System.Collections.Generic.IReadOnlyList<T>":
                         case "System.Collections.Generic.IReadOnlyCollection<T>":
                             return "new global::System.Collections.Generic.List<" + named.TypeArguments[0].ToDisplayString(s_typeFormat) + ">()";
+                        case "System.Collections.Generic.HashSet<T>":
+                        case "System.Collections.Generic.ISet<T>":
+                        case "System.Collections.Generic.IReadOnlySet<T>":
+                            return "new global::System.Collections.Generic.HashSet<" + named.TypeArguments[0].ToDisplayString(s_typeFormat) + ">()";
+                        case "System.Collections.Immutable.ImmutableArray<T>":
+                            return "global::System.Collections.Immutable.ImmutableArray<" + named.TypeArguments[0].ToDisplayString(s_typeFormat) + ">.Empty";
                         case "System.Collections.Generic.Dictionary<TKey, TValue>":
                         case "System.Collections.Generic.IDictionary<TKey, TValue>":
                         case "System.Collections.Generic.IReadOnlyDictionary<TKey, TValue>":

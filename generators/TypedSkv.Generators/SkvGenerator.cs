@@ -88,7 +88,8 @@ namespace TypedSkv.Generators
         {
             var type = (INamedTypeSymbol)context.TargetSymbol;
             var parser = new Parser(ct);
-            CollectionSpec? spec = parser.ParseRecord(type, context.Attributes[0]);
+            // A generic record is checked where a database lists it closed (Box<string>): its definition has type parameters
+            CollectionSpec? spec = type.TypeParameters.Length == 0 ? parser.ParseRecord(type, context.Attributes[0]) : null;
             string collection = context.Attributes[0].ConstructorArguments.Length == 1 ? context.Attributes[0].ConstructorArguments[0].Value as string ?? "" : "";
             var syntax = (TypeDeclarationSyntax)context.TargetNode;
             return new RecordResult(

@@ -29,11 +29,11 @@ public class DiagnosticTests
             public Action? {|#1:OnChange|} { get; set; }
         }
         [SkvRecord("users")]
-        public sealed record User([property: SkvKey] int Id, Uri {|#0:Homepage|}, Settings Settings);
+        public sealed record User([property: SkvKey] int Id, Version {|#0:Homepage|}, Settings Settings);
         [SkvDatabase(typeof(User))] public sealed partial class Db;
         """,
         Diagnostic("SKV003").WithLocation(1).WithArguments("OnChange", "System.Action", "interfaces, delegates, pointers and type parameters cannot be stored"),
-        Diagnostic("SKV003").WithLocation(0).WithArguments("Homepage", "System.Uri", "only the listed System types are supported"));
+        Diagnostic("SKV003").WithLocation(0).WithArguments("Homepage", "System.Version", SkvGenerator.Parser.SupportedSystemTypes));
 
     [Fact]
     public Task SKV003_in_a_nested_type_shared_by_two_records_is_reported_once() => VerifyDiagnosticsAsync(Usings + """

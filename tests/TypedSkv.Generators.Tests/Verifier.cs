@@ -16,7 +16,10 @@ internal sealed class GeneratorTest : CSharpSourceGeneratorTest<SkvGenerator, De
         TestState.AdditionalReferences.AddRange(TestReferences.All);
     }
 
-    protected override ParseOptions CreateParseOptions() => TestReferences.ParseOptions;
+    /// <summary>The C# version the test compiles with (default: preview).</summary>
+    public LanguageVersion LanguageVersion { get; init; } = LanguageVersion.Preview;
+
+    protected override ParseOptions CreateParseOptions() => TestReferences.ParseOptions.WithLanguageVersion(LanguageVersion);
 
     protected override CompilationOptions CreateCompilationOptions() => TestReferences.CompilationOptions;
 

@@ -11,7 +11,7 @@ public class CrudAndIndexTests
         {
             db.Events.Put(new Event(1, "x"));
         }
-        Assert.Equal(1, store.Count);
+        Assert.Single(store.ScanPrefix("events/"));
         Assert.Equal("""{"seq":1,"kind":"x"}""", store.GetString("events/0000000000000000001"));
     }
 }

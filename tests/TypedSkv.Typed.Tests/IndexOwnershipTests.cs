@@ -84,7 +84,8 @@ namespace TypedSkv.Typed.Tests
             using var v2 = new AccountsV2Db(store);
             v1.Accounts.Put(new AccountV1(1, "ann@x", PlanV1.Gold));
             v1.Accounts.Put(new AccountV1(2, "bob@x", PlanV1.Gold));
-            Assert.ThrowsAny<System.Text.Json.JsonException>(() => v2.Accounts.Get(1));
+            var unreadable = Assert.Throws<SkvRecordFormatException>(() => v2.Accounts.Get(1));
+            Assert.IsType<System.Text.Json.JsonException>(unreadable.InnerException);
 
             v2.Accounts.Put(new AccountV2(1, "ann@new", PlanV2.Premium));
             Assert.Equal(PlanV2.Premium, v2.Accounts.Get(1)!.Plan);

@@ -12,7 +12,8 @@ public abstract class TypedAccessorSuite
     /// <summary>A database over an empty storage (<paramref name="fresh"/>) or over the same storage as the last call.</summary>
     protected abstract TestDb Open(bool fresh = true);
 
-    private static long KeyCount(TestDb db) => db.Storage.ScanPrefix(default).LongCount();
+    /// <summary>Keys of records and index entries (the typed schema's own keys under "$skv/" left out).</summary>
+    private static long KeyCount(TestDb db) => db.Storage.ScanPrefix(default).LongCount(e => !e.KeyString.StartsWith(TypedSkv.Typed.SkvSchema.KeyPrefix, StringComparison.Ordinal));
 
     private static void RawPut(TestDb db, string key, string value) => db.Storage.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value));
 

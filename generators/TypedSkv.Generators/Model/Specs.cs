@@ -14,17 +14,18 @@ namespace TypedSkv.Generators.Model
         string Keyword,
         string TypeName,
         ImmutableEquatableArray<CollectionSpec> Collections,
-        ImmutableEquatableArray<TypeSpec> Types);
+        ImmutableEquatableArray<TypeSpec> Types,
+        int SchemaVersion);
 
-    /// <summary>A type the database class is nested in ("partial class Outer").</summary>
-    internal sealed record ContainingTypeSpec(string Keyword, string Name);
+    /// <summary>A type the database class is nested in ("partial class Outer"); <see cref="TypeParameters"/> is "&lt;T&gt;" or "".</summary>
+    internal sealed record ContainingTypeSpec(string Keyword, string Name, string TypeParameters);
 
     /// <summary>
-    /// One collection: a record type stored under "Name/". <see cref="IsPublic"/>: the record type is visible
+    /// One collection: a record type stored under "Name/". <see cref="Accessibility"/>: "public" when the record type is visible outside its assembly, else "internal"
     /// outside its assembly, so the collection class and property can be public (else internal).
     /// </summary>
     internal sealed record CollectionSpec(
-        bool IsPublic,
+        string Accessibility,
         string Name,
         string PropertyName,
         string ClassName,
@@ -44,7 +45,7 @@ namespace TypedSkv.Generators.Model
     /// <summary>A part of a record key, in key order.</summary>
     internal sealed record KeyPartSpec(string Member, string ParameterName, KeyKind Kind, string Type);
 
-    /// <summary>A secondary index on one property; <see cref="CanBeNull"/> values are skipped when null.</summary>
+    /// <summary>A secondary index on one property (stored under "collection#KeyName/"); <see cref="CanBeNull"/> values are skipped when null.</summary>
     internal sealed record IndexSpec(string Member, string KeyName, string ParameterName, KeyKind Kind, bool Unique, bool CanBeNull, string ValueType);
 
     internal enum TypeSpecKind
@@ -58,6 +59,12 @@ namespace TypedSkv.Generators.Model
         List,
         /// <summary>Dictionary&lt;string, T&gt; or a dictionary interface read as one, as a JSON object.</summary>
         Dictionary,
+        /// <summary>HashSet&lt;T&gt;, ISet&lt;T&gt; or IReadOnlySet&lt;T&gt;, read as a HashSet, as a JSON array.</summary>
+        Set,
+        /// <summary>System.Collections.Immutable.ImmutableArray&lt;T&gt; as a JSON array (default: null).</summary>
+        ImmutableArray,
+        /// <summary>Read/written by an ISkvConverter; <see cref="TypeSpec.Primitive"/> is the converter type.</summary>
+        Converter,
         Object,
     }
 
@@ -79,7 +86,16 @@ namespace TypedSkv.Generators.Model
         ImmutableEquatableArray<EnumMemberSpec> EnumMembers,
         ImmutableEquatableArray<MemberSpec> Members,
         ImmutableEquatableArray<CtorArgSpec> CtorArgs,
-        bool KeepInitializerDefaults = false);
+        bool KeepInitializerDefaults = false,
+        bool CheckExactType = false,
+        ExtensionDataSpec? ExtensionData = null);
+
+    /// <summary>
+    /// The [SkvExtensionData] member of an object type: a string-to-JsonElement dictionary that keeps JSON
+    /// properties the model does not know, so a rewrite does not drop them. <see cref="InitializerSet"/>: set in
+    /// the object initializer (else a constructor argument).
+    /// </summary>
+    internal sealed record ExtensionDataSpec(string Name, bool InitializerSet, bool Nullable);
 
     internal sealed record EnumMemberSpec(string Name, string Value);
 
@@ -90,5 +106,9 @@ namespace TypedSkv.Generators.Model
     internal sealed record MemberSpec(string Name, string JsonName, string TypeId, string Type, bool IsValueType, bool InitializerSet, string DefaultValue);
 
     /// <summary>A constructor argument: the member index it comes from, or -1 with a default expression.</summary>
-    internal sealed record CtorArgSpec(int MemberIndex, string DefaultValue);
+    internal sealed record CtorArgSpec(int MemberIndex, string DefaultValue)
+    {
+        /// <summary><see cref="MemberIndex"/> of the argument that takes the extension data.</summary>
+        public const int ExtensionData = -2;
+    }
 }

@@ -12,4 +12,11 @@ public sealed class SkvDatabaseAttribute : Attribute
 
     /// <summary>The record types the database holds.</summary>
     public Type[] Records { get; }
+
+    /// <summary>
+    /// The schema version of the model (0: not versioned). Opening a store whose stored version is older runs the
+    /// database's <c>partial void OnUpgrade(SkvUpgrade upgrade)</c> once, in one write transaction, and then records
+    /// this version; a store with a newer version is refused (<see cref="SkvSchemaVersionException"/>).
+    /// </summary>
+    public int SchemaVersion { get; set; }
 }

@@ -15,37 +15,24 @@ namespace TypedSkv;
 /// the record (a write to a collection with indexes reads the old record inside that transaction to remove
 /// stale entries). Reads are lock-free like the store's; index lookups read from one snapshot.
 /// </remarks>
-public abstract class SkvCollection<T, TKey> where T : class
+public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 {
     private readonly byte[] _prefix;
     private readonly byte[] _indexPrefix;
 
     private readonly SkvStore? _embedded;
 
-    protected SkvCollection(ISkvStorage storage, string name)
+    /// <param name="storage">The storage.</param>
+    /// <param name="name">Collection name.</param>
+    /// <param name="keyEncoding">The key parts' kinds as the schema record stores them ("int32", "string,int64").</param>
+    /// <param name="indexes">The indexes in declaration order, as "name:kind" or "name:kind:unique".</param>
+    protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, params string[] indexes)
+        : base(storage, name, keyEncoding, indexes)
     {
-        ArgumentNullException.ThrowIfNull(storage);
-        Storage = storage;
-        _embedded = storage as SkvStore; // the embedded fast path: direct (non-interface) calls
-        Name = name;
-        _prefix = Encoding.UTF8.GetBytes(name + "/");
-        _indexPrefix = Encoding.UTF8.GetBytes(name + "#");
+        _embedded = Embedded; // the embedded fast path: direct (non-interface) calls
+        _prefix = PrefixBytes;
+        _indexPrefix = IndexPrefixBytes;
     }
-
-    /// <summary>The storage the collection reads and writes.</summary>
-    public ISkvStorage Storage { get; }
-
-    /// <summary>The embedded store under the collection; <see cref="InvalidOperationException"/> on another backend (use <see cref="Storage"/>).</summary>
-    public SkvStore Store => _embedded ?? throw new InvalidOperationException($"collection {Name} is not over an embedded SkvStore but {Storage.GetType().Name}; use Storage");
-
-    /// <summary>Collection name (the key prefix without its '/').</summary>
-    public string Name { get; }
-
-    /// <summary>Prefix of every record key of the collection ("users/"), for prefix backups.</summary>
-    public string KeyPrefix => Name + "/";
-
-    /// <summary>Prefix of every index entry of the collection ("users#").</summary>
-    public string IndexKeyPrefix => Name + "#";
 
     // ---- implemented by generated code ----
 
@@ -89,12 +76,23 @@ public abstract class SkvCollection<T, TKey> where T : class
         }
     }
 
-    /// <summary>Reads a record from stored UTF-8 JSON.</summary>
-    public T FromJson(ReadOnlySpan<byte> json)
+    /// <summary>Reads a record from stored UTF-8 JSON (<see cref="SkvRecordFormatException"/> when the model cannot read it).</summary>
+    public T FromJson(ReadOnlySpan<byte> json) => Decode(default, json, hasKey: false);
+
+    /// <summary>Reads the record stored under <paramref name="key"/>; a failure names the collection, the key and the property.</summary>
+    private T Decode(ReadOnlySpan<byte> key, ReadOnlySpan<byte> json, bool hasKey = true)
     {
         var reader = new Utf8JsonReader(json);
-        if (!reader.Read()) throw new JsonException($"empty value in collection {Name}");
-        return Deserialize(ref reader) ?? throw new JsonException($"null record in collection {Name}");
+        try
+        {
+            if (!reader.Read()) throw new JsonException("the stored value is empty");
+            return Deserialize(ref reader) ?? throw new JsonException("the stored value is null");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            string path = SkvJson.PathAt(json, reader.TokenStartIndex);
+            throw new SkvRecordFormatException(Name, hasKey ? KeyFormatter.Describe(key) : "(no key)", path, typeof(T), e);
+        }
     }
 
     private SkvKeyBuilder BuildKey(TKey key)
@@ -113,7 +111,7 @@ public abstract class SkvCollection<T, TKey> where T : class
         var span = BuildKey(key).Span;
         byte[]? json;
         bool found = _embedded is { } store ? store.TryGet(span, out json) : Storage.TryGet(span, out json);
-        return found ? FromJson(json!) : null;
+        return found ? Decode(span, json!) : null;
     }
 
     public bool TryGet(TKey key, [NotNullWhen(true)] out T? value)
@@ -126,21 +124,50 @@ public abstract class SkvCollection<T, TKey> where T : class
     public T? Get(ISkvWriteTransaction transaction, TKey key)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        return transaction.TryGet(BuildKey(key).Span, out var json) ? FromJson(json) : null;
+        var span = BuildKey(key).Span;
+        return transaction.TryGet(span, out var json) ? Decode(span, json) : null;
     }
 
     public bool Contains(TKey key) => Storage.ContainsKey(BuildKey(key).Span);
 
     /// <summary>Number of records (counts the collection's keys: O(n)).</summary>
-    public long Count()
+    public override long Count()
     {
         long n = 0;
         foreach (var _ in Storage.ScanPrefix(_prefix)) n++;
         return n;
     }
 
-    /// <summary>Every record in key order.</summary>
+    /// <summary>Every record in key order (<see cref="SkvRecordFormatException"/> at a record the model cannot read).</summary>
     public IEnumerable<T> All() => Read(Storage.ScanPrefix(_prefix));
+
+    /// <summary>Every record the model can read, in key order; each one it cannot read goes to <paramref name="onUnreadable"/> instead.</summary>
+    public IEnumerable<T> All(Action<SkvRecordFormatException> onUnreadable)
+    {
+        ArgumentNullException.ThrowIfNull(onUnreadable);
+        foreach (var entry in Storage.ScanPrefix(_prefix))
+        {
+            T value;
+            try
+            {
+                value = Decode(entry.Key.Span, entry.GetValue());
+            }
+            catch (SkvRecordFormatException e)
+            {
+                onUnreadable(e);
+                continue;
+            }
+            yield return value;
+        }
+    }
+
+    /// <summary>Every record of the collection the model cannot read (type changes, renamed enum members), in key order.</summary>
+    public List<SkvRecordFormatException> FindUnreadable()
+    {
+        var problems = new List<SkvRecordFormatException>();
+        foreach (var _ in All(problems.Add)) { }
+        return problems;
+    }
 
     /// <summary>Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>, in key order.</summary>
     public IEnumerable<T> Range(TKey fromInclusive, TKey toExclusive) =>
@@ -157,32 +184,36 @@ public abstract class SkvCollection<T, TKey> where T : class
 
     private IEnumerable<T> Read(IEnumerable<SkvEntry> entries)
     {
-        foreach (var entry in entries) yield return FromJson(entry.GetValue());
+        foreach (var entry in entries) yield return Decode(entry.Key.Span, entry.GetValue());
     }
 
     /// <summary>The record a unique index entry points to, read from one snapshot.</summary>
-    protected T? GetByUniqueIndex(SkvKeyBuilder indexKey)
+    protected T? GetByUniqueIndex(int index, SkvKeyBuilder indexKey)
     {
+        ThrowIfNotBuilt(index);
         using var snapshot = Storage.OpenReadView();
         if (!snapshot.TryGet(indexKey.Span, out var recordKey)) return null;
-        return snapshot.TryGet(recordKey, out var json) ? FromJson(json) : null;
+        return snapshot.TryGet(recordKey, out var json) ? Decode(recordKey, json) : null;
     }
 
-    protected T? GetByUniqueIndex(ISkvWriteTransaction transaction, SkvKeyBuilder indexKey)
+    protected T? GetByUniqueIndex(ISkvWriteTransaction transaction, int index, SkvKeyBuilder indexKey)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ThrowIfNotBuilt(index);
         if (!transaction.TryGet(indexKey.Span, out var recordKey)) return null;
-        return transaction.TryGet(recordKey, out var json) ? FromJson(json) : null;
+        return transaction.TryGet(recordKey, out var json) ? Decode(recordKey, json) : null;
     }
 
     /// <summary>The records the entries under a non-unique index value point to, in key order, from one snapshot.</summary>
-    protected List<T> FindByIndexPrefix(SkvKeyBuilder indexPrefix)
+    protected List<T> FindByIndexPrefix(int index, SkvKeyBuilder indexPrefix)
     {
+        ThrowIfNotBuilt(index);
         var result = new List<T>();
         using var snapshot = Storage.OpenReadView();
         foreach (var entry in snapshot.ScanPrefix(indexPrefix.Span))
         {
-            if (snapshot.TryGet(entry.GetValue(), out var json)) result.Add(FromJson(json));
+            byte[] recordKey = entry.GetValue();
+            if (snapshot.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
         }
         return result;
     }
@@ -213,27 +244,37 @@ public abstract class SkvCollection<T, TKey> where T : class
     /// <summary>Removes the record with this key (and its index entries); returns whether it existed.</summary>
     public bool Delete(TKey key)
     {
+        ForgetUnknownIndexes(null);
         if (!HasIndexes) return _embedded is { } store ? store.Delete(BuildKey(key).Span) : Storage.Delete(BuildKey(key).Span);
         byte[] recordKey = EncodeKey(key);
         return InTransaction(transaction => (DeleteCore(transaction, recordKey), true));
     }
 
     /// <summary><see cref="Put(T)"/> inside a caller's transaction (committed or rolled back by the caller).</summary>
-    public void Put(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Upsert, throwOnConflict: true);
+    public void Put(ISkvWriteTransaction transaction, T value) => WriteInTransaction(transaction, value, Mode.Upsert);
 
-    public void Insert(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Insert, throwOnConflict: true);
+    public void Insert(ISkvWriteTransaction transaction, T value) => WriteInTransaction(transaction, value, Mode.Insert);
 
-    public void Update(ISkvWriteTransaction transaction, T value) => WriteCore(transaction, value, Mode.Update, throwOnConflict: true);
+    public void Update(ISkvWriteTransaction transaction, T value) => WriteInTransaction(transaction, value, Mode.Update);
+
+    private void WriteInTransaction(ISkvWriteTransaction transaction, T value, Mode mode)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ForgetUnknownIndexes(transaction);
+        WriteCore(transaction, value, mode, throwOnConflict: true);
+    }
 
     public bool Delete(ISkvWriteTransaction transaction, TKey key)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ForgetUnknownIndexes(transaction);
         return DeleteCore(transaction, EncodeKey(key));
     }
 
     private bool Write(T value, Mode mode, bool throwOnConflict)
     {
         ArgumentNullException.ThrowIfNull(value);
+        ForgetUnknownIndexes(null);
         if (HasIndexes)
         {
             return InTransaction(transaction =>
@@ -387,9 +428,9 @@ public abstract class SkvCollection<T, TKey> where T : class
         T old;
         try
         {
-            old = FromJson(oldJson);
+            old = Decode(key, oldJson);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException)
+        catch (SkvRecordFormatException)
         {
             foreach (var entry in Storage.ScanPrefix(_indexPrefix))
             {
@@ -419,34 +460,88 @@ public abstract class SkvCollection<T, TKey> where T : class
         return false;
     }
 
-    /// <summary>
-    /// Rewrites every index entry of the collection from its records in one transaction (after restoring a
-    /// prefix backup of the records only, or after adding an index). Returns the number of entries written.
-    /// </summary>
-    public int RebuildIndexes()
+    /// <inheritdoc/>
+    public override int RebuildIndexes()
     {
+        if (!HasIndexes && IndexCount == 0)
+        {
+            // no index of this model: entries of indexes a former model had are removed all the same
+            using var clear = Storage.BeginWrite();
+            foreach (var entry in Storage.ScanPrefix(_indexPrefix)) clear.Delete(entry.Key.Span);
+            SkvSchema.PutRecord(clear, this, []);
+            clear.Commit();
+            ForgetUnknownIndexesNow();
+            return 0;
+        }
+        return (int)BuildIndexesCore(Enumerable.Range(0, IndexCount).ToArray(), clearAll: true);
+    }
+
+    internal override long BuildIndexes(IReadOnlyList<int> ordinals) => BuildIndexesCore(ordinals, clearAll: false);
+
+    /// <summary>
+    /// Writes the entries of the listed indexes from the records in one transaction, after removing their old
+    /// entries (all of the collection's with <paramref name="clearAll"/>), and records them as built.
+    /// </summary>
+    private long BuildIndexesCore(IReadOnlyList<int> ordinals, bool clearAll)
+    {
+        var prefixes = ordinals.Select(i => Encoding.UTF8.GetBytes(IndexKeyPrefix + IndexName(i) + "/")).ToArray();
         using var transaction = Storage.BeginWrite();
         var stale = new List<byte[]>();
-        foreach (var entry in Storage.ScanPrefix(_indexPrefix)) stale.Add(entry.Key.ToArray());
+        if (clearAll)
+        {
+            foreach (var entry in Storage.ScanPrefix(_indexPrefix)) stale.Add(entry.Key.ToArray());
+        }
+        else
+        {
+            foreach (var prefix in prefixes)
+            {
+                foreach (var entry in Storage.ScanPrefix(prefix)) stale.Add(entry.Key.ToArray());
+            }
+        }
         foreach (var key in stale) transaction.Delete(key);
 
-        int written = 0;
+        long written = 0;
         var entries = new List<SkvIndexEntry>();
         foreach (var record in Storage.ScanPrefix(_prefix))
         {
             entries.Clear();
             byte[] key = record.Key.ToArray();
-            AddIndexEntries(FromJson(record.GetValue()), key.AsSpan(_prefix.Length), entries);
+            AddIndexEntries(Decode(key, record.GetValue()), key.AsSpan(_prefix.Length), entries);
             foreach (var entry in entries)
             {
+                if (!prefixes.Any(p => entry.Key.AsSpan().StartsWith(p))) continue;
                 if (entry.Unique && transaction.TryGet(entry.Key, out var owner) && !owner.AsSpan().SequenceEqual(key))
                     throw new SkvUniqueIndexException(Name, entry.Index, entry.Value);
                 transaction.Put(entry.Key, key);
                 written++;
             }
         }
+        SkvSchema.PutRecord(transaction, this, BuiltDescriptors(ordinals));
         transaction.Commit();
+        MarkBuilt(ordinals);
+        if (clearAll) ForgetUnknownIndexesNow();
         return written;
+    }
+
+    internal override long Rekey(ISkvWriteTransaction transaction)
+    {
+        long moved = 0;
+        foreach (var entry in Storage.ScanPrefix(_indexPrefix)) transaction.Delete(entry.Key.Span);
+        foreach (var record in Storage.ScanPrefix(_prefix))
+        {
+            byte[] json = record.GetValue();
+            byte[] key = EncodeKey(GetKey(Decode(record.Key.Span, json)));
+            if (key.AsSpan().SequenceEqual(record.Key.Span)) continue;
+            if (transaction.TryGet(key, out _) && Storage.ContainsKey(key))
+            {
+                throw new SkvException($"rekeying collection '{Name}': records {KeyFormatter.Describe(record.Key.Span)} and {KeyFormatter.Describe(key)} have the same key under the new encoding");
+            }
+            transaction.Delete(record.Key.Span);
+            transaction.Put(key, json);
+            moved++;
+        }
+        SkvSchema.PutRecord(transaction, this, []);
+        return moved;
     }
 
     public override string ToString() => $"{Name} ({typeof(T).Name})";

@@ -160,4 +160,150 @@ public static class SkvJson
     }
 
     public static byte[]? ReadBytes(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null ? null : r.GetBytesFromBase64();
+
+    // ---- more value types ----
+
+    /// <summary>TimeOnly as ISO text ("13:45:30.1234567").</summary>
+    public static void WriteTimeOnly(Utf8JsonWriter w, TimeOnly v) => w.WriteStringValue(v.ToString("O", CultureInfo.InvariantCulture));
+    public static TimeOnly ReadTimeOnly(ref Utf8JsonReader r) =>
+        r.TokenType == JsonTokenType.Null ? default : TimeOnly.ParseExact(r.GetString()!, "O", CultureInfo.InvariantCulture);
+
+    /// <summary>Half as a number (NaN and infinities as strings, like double).</summary>
+    public static void WriteHalf(Utf8JsonWriter w, Half v) => WriteDouble(w, (double)v);
+    public static Half ReadHalf(ref Utf8JsonReader r) => (Half)ReadDouble(ref r);
+
+    /// <summary>Int128 as a JSON number with every digit (no double rounding); a string of digits reads too.</summary>
+    public static void WriteInt128(Utf8JsonWriter w, Int128 v)
+    {
+        Span<byte> digits = stackalloc byte[48];
+        v.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture);
+        w.WriteRawValue(digits[..n], skipInputValidation: true);
+    }
+
+    public static Int128 ReadInt128(ref Utf8JsonReader r) => r.TokenType switch
+    {
+        JsonTokenType.Null => default,
+        JsonTokenType.String => Int128.Parse(r.GetString()!, NumberStyles.Integer, CultureInfo.InvariantCulture),
+        _ => Int128.Parse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture),
+    };
+
+    public static void WriteUInt128(Utf8JsonWriter w, UInt128 v)
+    {
+        Span<byte> digits = stackalloc byte[48];
+        v.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture);
+        w.WriteRawValue(digits[..n], skipInputValidation: true);
+    }
+
+    public static UInt128 ReadUInt128(ref Utf8JsonReader r) => r.TokenType switch
+    {
+        JsonTokenType.Null => default,
+        JsonTokenType.String => UInt128.Parse(r.GetString()!, NumberStyles.Integer, CultureInfo.InvariantCulture),
+        _ => UInt128.Parse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Uri as its original string (relative URIs included).</summary>
+    public static void WriteUri(Utf8JsonWriter w, Uri? v)
+    {
+        if (v is null) w.WriteNullValue();
+        else w.WriteStringValue(v.OriginalString);
+    }
+
+    public static Uri? ReadUri(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null ? null : new Uri(r.GetString()!, UriKind.RelativeOrAbsolute);
+
+    /// <summary>ReadOnlyMemory&lt;byte&gt; as base64 text (null reads as empty).</summary>
+    public static void WriteMemory(Utf8JsonWriter w, ReadOnlyMemory<byte> v) => w.WriteBase64StringValue(v.Span);
+    public static ReadOnlyMemory<byte> ReadMemory(ref Utf8JsonReader r) => r.TokenType == JsonTokenType.Null ? default : r.GetBytesFromBase64();
+
+    // ---- extension data, derived types ----
+
+    /// <summary>Writes the properties kept by a [SkvExtensionData] member back into the object being written.</summary>
+    public static void WriteExtensionData(Utf8JsonWriter w, IEnumerable<KeyValuePair<string, JsonElement>>? data)
+    {
+        if (data is null) return;
+        foreach (var pair in data)
+        {
+            w.WritePropertyName(pair.Key);
+            pair.Value.WriteTo(w);
+        }
+    }
+
+    /// <summary>Keeps an unknown property (the reader is on its name) in the extension data, and moves past its value.</summary>
+    public static void ReadExtensionProperty(ref Utf8JsonReader r, ref Dictionary<string, JsonElement>? data)
+    {
+        string name = r.GetString()!;
+        r.Read();
+        (data ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal))[name] = JsonElement.ParseValue(ref r);
+    }
+
+    /// <summary>A derived instance in a property (or collection) of a non-sealed type: storing it would drop its own members.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void ThrowDerivedType(Type declared, object value) =>
+        throw new SkvException($"cannot store a {value.GetType().FullName} where the model declares {declared.FullName}: it would be stored as a {declared.Name} "
+            + $"and lose the members {value.GetType().Name} adds; store a {declared.Name}, or declare the property with the derived type");
+
+    // ---- error locations ----
+
+    /// <summary>
+    /// The JSON path ("address.zip", "tags[2]") of the value starting at byte <paramref name="position"/>, found by
+    /// reading <paramref name="json"/> again from the start; "" for the top level, "?" when the JSON ends before it.
+    /// </summary>
+    public static string PathAt(ReadOnlySpan<byte> json, long position)
+    {
+        var frames = new List<(bool IsArray, string? Name, int Index)>();
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        try
+        {
+            while (reader.Read())
+            {
+                JsonTokenType token = reader.TokenType;
+                bool isValue = token is not (JsonTokenType.PropertyName or JsonTokenType.EndObject or JsonTokenType.EndArray);
+                if (isValue && frames.Count > 0 && frames[^1].IsArray)
+                {
+                    var top = frames[^1];
+                    frames[^1] = (true, top.Name, top.Index + 1);
+                }
+                if (reader.TokenStartIndex >= position) return Path(frames);
+                switch (token)
+                {
+                    case JsonTokenType.PropertyName:
+                        frames[^1] = (false, reader.GetString(), 0);
+                        break;
+                    case JsonTokenType.StartObject:
+                        frames.Add((false, null, 0));
+                        break;
+                    case JsonTokenType.StartArray:
+                        frames.Add((true, null, -1));
+                        break;
+                    case JsonTokenType.EndObject:
+                    case JsonTokenType.EndArray:
+                        frames.RemoveAt(frames.Count - 1);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // malformed JSON: the path up to the damage
+            return Path(frames);
+        }
+        return "?";
+
+        static string Path(List<(bool IsArray, string? Name, int Index)> frames)
+        {
+            var sb = new System.Text.StringBuilder();
+            foreach (var frame in frames)
+            {
+                if (frame.IsArray) sb.Append('[').Append(frame.Index.ToString(CultureInfo.InvariantCulture)).Append(']');
+                else if (frame.Name is not null) sb.Append(sb.Length == 0 ? "" : ".").Append(frame.Name);
+            }
+            return sb.ToString();
+        }
+    }
+}
+
+/// <summary>The one shared instance of a converter type (see <see cref="SkvConverterAttribute"/>); used by generated code.</summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public static class SkvConverterInstance<TConverter> where TConverter : class, new()
+{
+    public static readonly TConverter Value = new();
 }

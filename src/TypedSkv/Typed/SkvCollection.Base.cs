@@ -1,0 +1,169 @@
+using System.Text;
+using TypedSkv.Typed;
+
+namespace TypedSkv;
+
+/// <summary>
+/// What every typed collection has whatever its record type: its name and key prefixes, the shape its schema
+/// record stores (key encoding, indexes) and which of its indexes are built. See <see cref="SkvCollection{T, TKey}"/>.
+/// </summary>
+public abstract class SkvCollection
+{
+    private readonly string[] _indexes;
+    private readonly string[] _indexNames;
+    private readonly object _schemaLock = new();
+    private bool[]? _built;                   // null until the database has checked the schema: everything usable
+    private Exception?[]? _buildFailures;
+    private string[] _unknownStoredIndexes = [];
+
+    private protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, string[] indexes)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        Storage = storage;
+        Embedded = storage as SkvStore;
+        Name = name;
+        KeyEncoding = keyEncoding;
+        _indexes = indexes;
+        _indexNames = indexes.Select(i => i.Split(':')[0]).ToArray();
+        PrefixBytes = Encoding.UTF8.GetBytes(name + "/");
+        IndexPrefixBytes = Encoding.UTF8.GetBytes(name + "#");
+    }
+
+    /// <summary>The storage the collection reads and writes.</summary>
+    public ISkvStorage Storage { get; }
+
+    private protected SkvStore? Embedded { get; }
+
+    /// <summary>The embedded store under the collection; <see cref="InvalidOperationException"/> on another backend (use <see cref="Storage"/>).</summary>
+    public SkvStore Store => Embedded ?? throw new InvalidOperationException($"collection {Name} is not over an embedded SkvStore but {Storage.GetType().Name}; use Storage");
+
+    /// <summary>Collection name (the key prefix without its '/').</summary>
+    public string Name { get; }
+
+    /// <summary>Prefix of every record key of the collection ("users/"), for prefix backups.</summary>
+    public string KeyPrefix => Name + "/";
+
+    /// <summary>Prefix of every index entry of the collection ("users#").</summary>
+    public string IndexKeyPrefix => Name + "#";
+
+    /// <summary>The kinds of the key's parts as stored in the schema record ("int32", "string,int64").</summary>
+    public string KeyEncoding { get; }
+
+    /// <summary>The indexes as the schema record stores them ("email:string:unique").</summary>
+    public IReadOnlyList<string> IndexDescriptors => _indexes;
+
+    /// <summary>Indexes (by stored name) that cannot answer yet; empty when every index is built.</summary>
+    public IReadOnlyList<string> PendingIndexes
+    {
+        get
+        {
+            var built = Volatile.Read(ref _built);
+            return built is null ? [] : _indexNames.Where((_, i) => !built[i]).ToArray();
+        }
+    }
+
+    private protected byte[] PrefixBytes { get; }
+    private protected byte[] IndexPrefixBytes { get; }
+
+    /// <summary>Number of records.</summary>
+    public abstract long Count();
+
+    /// <summary>
+    /// Rewrites every index entry of the collection from its records in one transaction (after restoring a
+    /// prefix backup of the records only, or to repair). Returns the number of entries written.
+    /// </summary>
+    public abstract int RebuildIndexes();
+
+    /// <summary>Builds the listed indexes (ordinals) from the records, in one transaction; records them as built.</summary>
+    internal abstract long BuildIndexes(IReadOnlyList<int> ordinals);
+
+    /// <summary>Moves every record whose stored key is not the model's encoding of its key (see <see cref="SkvUpgrade.Rekey"/>).</summary>
+    internal abstract long Rekey(ISkvWriteTransaction transaction);
+
+    // ---- schema state ----
+
+    internal string IndexName(int ordinal) => _indexNames[ordinal];
+
+    internal int IndexCount => _indexes.Length;
+
+    internal void SetSchemaState(bool[] built, string[] unknownStoredIndexes)
+    {
+        lock (_schemaLock)
+        {
+            _buildFailures = new Exception?[_indexes.Length];
+            _unknownStoredIndexes = unknownStoredIndexes;
+            Volatile.Write(ref _built, built);
+        }
+    }
+
+    internal IReadOnlyList<int> PendingOrdinals()
+    {
+        var built = Volatile.Read(ref _built);
+        return built is null ? [] : Enumerable.Range(0, _indexes.Length).Where(i => !built[i]).ToArray();
+    }
+
+    internal void SetBuildFailure(IReadOnlyList<int> ordinals, Exception failure)
+    {
+        lock (_schemaLock)
+        {
+            if (_buildFailures is null) return;
+            foreach (int i in ordinals) _buildFailures[i] = failure;
+        }
+    }
+
+    /// <summary>The descriptors the schema record lists as built, with <paramref name="nowBuilt"/> added.</summary>
+    private protected string[] BuiltDescriptors(IEnumerable<int> nowBuilt)
+    {
+        var built = Volatile.Read(ref _built);
+        var set = new HashSet<int>(nowBuilt);
+        return _indexes.Where((_, i) => set.Contains(i) || built is null || built[i]).ToArray();
+    }
+
+    private protected void MarkBuilt(IReadOnlyList<int> ordinals)
+    {
+        lock (_schemaLock)
+        {
+            var built = (bool[]?)_built?.Clone() ?? Enumerable.Repeat(true, _indexes.Length).ToArray();
+            foreach (int i in ordinals)
+            {
+                built[i] = true;
+                if (_buildFailures is not null) _buildFailures[i] = null;
+            }
+            Volatile.Write(ref _built, built);
+        }
+    }
+
+    /// <summary>An index lookup must not answer from an index that is not built.</summary>
+    protected void ThrowIfNotBuilt(int ordinal)
+    {
+        var built = Volatile.Read(ref _built);
+        if (built is not null && !built[ordinal])
+        {
+            throw new SkvIndexNotBuiltException(Name, _indexNames[ordinal], _buildFailures?[ordinal]);
+        }
+    }
+
+    /// <summary>
+    /// Before this model writes: indexes the schema record lists but this model does not know would go stale with
+    /// its writes, so the record stops listing them (a model that has them rebuilds them when it opens).
+    /// </summary>
+    private protected void ForgetUnknownIndexes(ISkvWriteTransaction? transaction)
+    {
+        if (Volatile.Read(ref _unknownStoredIndexes).Length == 0) return;
+        if (transaction is not null)
+        {
+            SkvSchema.PutRecord(transaction, this, BuiltDescriptors([]));
+            return; // the caller's transaction may roll back: check again on the next write
+        }
+        lock (_schemaLock)
+        {
+            if (_unknownStoredIndexes.Length == 0) return;
+            using var own = Storage.BeginWrite();
+            SkvSchema.PutRecord(own, this, BuiltDescriptors([]));
+            own.Commit();
+            _unknownStoredIndexes = [];
+        }
+    }
+
+    internal void ForgetUnknownIndexesNow() => _unknownStoredIndexes = [];
+}
