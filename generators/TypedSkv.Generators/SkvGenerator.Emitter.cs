@@ -406,28 +406,23 @@ namespace TypedSkv.Generators
                 string extensionValue = type.ExtensionData is { Nullable: false } ? "extension ?? new()" : "extension";
                 string construct = $"new {type.Type}({string.Join(", ", type.CtorArgs.Select(a => a.MemberIndex >= 0 ? "p" + a.MemberIndex : a.MemberIndex == CtorArgSpec.ExtensionData ? extensionValue : a.DefaultValue))})";
                 var initialized = type.Members.Select((m, i) => (m, i)).Where(x => x.m.InitializerSet).ToList();
-                if (type.ExtensionData is { InitializerSet: true } ext)
-                {
-                    WriteInitializer(w, "return " + construct, initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}").Concat(new[] { $"{Id(ext.Name)} = {extensionValue}" }));
-                    w.CloseBlock();
-                    return;
-                }
-                if (initialized.Count == 0)
+                var extra = type.ExtensionData is { InitializerSet: true } ext ? new[] { $"{Id(ext.Name)} = {extensionValue}" } : new string[0];
+                if (initialized.Count == 0 && extra.Length == 0)
                 {
                     w.WriteLine($"return {construct};");
                 }
                 else if (!track)
                 {
-                    WriteInitializer(w, "return " + construct, initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}"));
+                    WriteInitializer(w, "return " + construct, initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}").Concat(extra));
                 }
                 else
                 {
                     // A member missing from the JSON keeps the value its property initializer gives a new instance.
                     WriteInitializer(w, $"if ({string.Join(" && ", initialized.Select(x => "s" + x.i))}) return " + construct,
-                        initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}"));
+                        initialized.Select(x => $"{Id(x.m.Name)} = p{x.i}").Concat(extra));
                     w.WriteLine($"var defaults = {construct};");
                     WriteInitializer(w, "return " + construct,
-                        initialized.Select(x => $"{Id(x.m.Name)} = s{x.i} ? p{x.i} : defaults.{Id(x.m.Name)}"));
+                        initialized.Select(x => $"{Id(x.m.Name)} = s{x.i} ? p{x.i} : defaults.{Id(x.m.Name)}").Concat(extra));
                 }
                 w.CloseBlock();
             }

@@ -45,3 +45,50 @@ public sealed partial class ReleaseTwoDb;
 
 [SkvDatabase(typeof(EventV2))]
 public sealed partial class ReleaseTwoEventsDb;
+
+/// <summary>Release 2 of the events, migrated: the upgrade moves every record to its long key.</summary>
+[SkvDatabase(typeof(EventV2), SchemaVersion = 2)]
+public sealed partial class MigratedEventsDb
+{
+    public static int Upgrades;
+
+    partial void OnUpgrade(SkvUpgrade upgrade)
+    {
+        Interlocked.Increment(ref Upgrades);
+        if (upgrade.FromVersion < 2) upgrade.Rekey(Events);
+    }
+}
+
+/// <summary>An older release with versions: refuses a store a newer release upgraded.</summary>
+[SkvDatabase(typeof(EventV2), SchemaVersion = 1)]
+public sealed partial class OlderEventsDb;
+
+/// <summary>An upgrade that writes, then fails: nothing of it may stay.</summary>
+[SkvDatabase(typeof(EventV2), SchemaVersion = 3)]
+public sealed partial class FailingUpgradeDb
+{
+    partial void OnUpgrade(SkvUpgrade upgrade)
+    {
+        upgrade.Rekey(Events);
+        Events.Put(upgrade.Transaction, new EventV2(99, "from the upgrade"));
+        throw new InvalidOperationException("upgrade failed on purpose");
+    }
+}
+
+/// <summary>Release 1 of a profile, and release 2 that dropped Nick but keeps unknown fields.</summary>
+[SkvRecord("profiles")]
+public sealed record ProfileV1([property: SkvKey] int Id, string Name, string Nick);
+
+[SkvRecord("profiles")]
+public sealed class ProfileV2
+{
+    [SkvKey] public int Id { get; init; }
+    public string Name { get; set; } = "";
+    [SkvExtensionData] public Dictionary<string, System.Text.Json.JsonElement>? Unknown { get; set; }
+}
+
+[SkvDatabase(typeof(ProfileV1))]
+public sealed partial class ProfilesV1Db;
+
+[SkvDatabase(typeof(ProfileV2))]
+public sealed partial class ProfilesV2Db;
