@@ -15,6 +15,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
     private readonly RedisSkvStorage _storage;
     private readonly Dictionary<byte[], byte[]?> _writes = new(ByteComparer.Instance);
     private readonly Dictionary<byte[], byte[]?> _reads = new(ByteComparer.Instance);
+    private readonly Dictionary<byte[], long> _increments = new(ByteComparer.Instance);
     private bool _finished;
 
     public RedisWriteTransaction(RedisSkvStorage storage) => _storage = storage;
@@ -36,6 +37,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
     {
         ThrowIfFinished();
         RedisSkvStorage.ValidateKey(key);
+        _increments.Remove(key.ToArray());
         _writes[key.ToArray()] = value.ToArray();
     }
 
@@ -43,14 +45,25 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
     {
         ThrowIfFinished();
         RedisSkvStorage.ValidateKey(key);
+        _increments.Remove(key.ToArray());
         _writes[key.ToArray()] = null;
+    }
+
+    /// <summary>INCRBY at commit, with no condition: concurrent transactions counting the same key do not conflict.</summary>
+    public void Increment(ReadOnlySpan<byte> key, long delta)
+    {
+        ThrowIfFinished();
+        RedisSkvStorage.ValidateKey(key);
+        byte[] k = key.ToArray();
+        if (_writes.TryGetValue(k, out _)) throw new InvalidOperationException("a key written in a transaction cannot also be incremented in it");
+        _increments[k] = _increments.GetValueOrDefault(k) + delta;
     }
 
     public void Commit()
     {
         ThrowIfFinished();
         _finished = true;
-        if (_writes.Count == 0) return;
+        if (_writes.Count == 0 && _increments.Count == 0) return;
         var groups = new SortedDictionary<byte[], (List<byte[]> Reads, List<byte[]> Writes)>(ByteComparer.Instance);
         (List<byte[]> Reads, List<byte[]> Writes) Group(byte[] key)
         {
@@ -61,6 +74,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         }
         foreach (var key in _reads.Keys) Group(key).Reads.Add(key);
         foreach (var key in _writes.Keys) Group(key).Writes.Add(key);
+        foreach (var key in _increments.Keys) Group(key).Writes.Add(key);
 
         // Keys read in slots the transaction does not write are checked before the first write (in a cluster no
         // MULTI/EXEC spans slots, so this check is not atomic with the writes; within a written slot it is).
@@ -90,7 +104,12 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
             {
                 byte[] dataKey = RedisKeys.DataKey(key);
                 byte[] indexKey = RedisKeys.IndexKeyOf(key);
-                if (_writes[key] is { } value)
+                if (_increments.TryGetValue(key, out long delta))
+                {
+                    _ = tx.StringIncrementAsync(dataKey, delta);
+                    _ = tx.SortedSetAddAsync(indexKey, key, 0);
+                }
+                else if (_writes[key] is { } value)
                 {
                     _ = tx.StringSetAsync(dataKey, value);
                     _ = tx.SortedSetAddAsync(indexKey, key, 0);

@@ -87,6 +87,23 @@ public interface ISkvWriteTransaction : ISkvReader, IDisposable
 
     /// <summary>Drops every write (also what Dispose without Commit does).</summary>
     void Rollback();
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the counter stored under <paramref name="key"/> (decimal text; a missing key
+    /// counts as 0). The default reads and writes the key in the transaction; a server backend overrides it with an
+    /// atomic increment that does not make concurrent transactions conflict (its result is not readable before commit).
+    /// </summary>
+    void Increment(ReadOnlySpan<byte> key, long delta)
+    {
+        long value = 0;
+        if (TryGet(key, out var text) && !long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value))
+        {
+            throw new SkvException($"counter {KeyFormatter.Describe(key)} holds {KeyFormatter.Describe(text)}, not a number");
+        }
+        Span<byte> buffer = stackalloc byte[20];
+        (value + delta).TryFormat(buffer, out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        Put(key, buffer[..written]);
+    }
 }
 
 /// <summary>The target of a restore (see <see cref="ISkvStorage.BeginRestore"/>). Dispose without Commit abandons it.</summary>

@@ -52,6 +52,34 @@ public abstract class TypedAccessorSuite
     }
 
     [Fact]
+    public void Count_is_kept_by_every_write_and_survives_rolled_back_transactions()
+    {
+        using var db = Open();
+        db.Users.Put(new User(1, "Ann", "ann@x.io"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io"));
+        db.Users.Put(new User(1, "Anna", "ann@x.io"));
+        Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(new User(3, "Cid", "ann@x.io")));
+        using (var tx = db.BeginWrite())
+        {
+            db.Users.Put(tx, new User(4, "Dee", "dee@x.io"));
+            db.Events.Put(tx, new Event(1, "a"));
+            tx.Rollback();
+        }
+        using (var tx = db.BeginWrite())
+        {
+            db.Events.Put(tx, new Event(1, "a"));
+            db.Events.Put(tx, new Event(2, "b"));
+            db.Users.Delete(tx, 2);
+            tx.Commit();
+        }
+        Assert.Equal(1, db.Users.Count());
+        Assert.Equal(2, db.Events.Count());
+        Assert.Equal(db.Events.CountByScan(), db.Events.Count());
+        Assert.True(db.Events.Delete(1));
+        Assert.Equal(1, db.Events.Count());
+    }
+
+    [Fact]
     public void Unique_index_follows_updates_and_deletes()
     {
         using var db = Open();

@@ -26,6 +26,7 @@ public abstract class SkvCollection
         _indexes = indexes;
         _indexNames = indexes.Select(i => i.Split(':')[0]).ToArray();
         PrefixBytes = Encoding.UTF8.GetBytes(name + "/");
+        CountKey = SkvSchema.CountKey(name);
         IndexPrefixBytes = Encoding.UTF8.GetBytes(name + "#");
     }
 
@@ -63,10 +64,28 @@ public abstract class SkvCollection
     }
 
     private protected byte[] PrefixBytes { get; }
+
+    /// <summary>Where the number of records is kept (<c>$skv/count/{collection}</c>), updated by every typed write in its transaction.</summary>
+    internal byte[] CountKey { get; }
     private protected byte[] IndexPrefixBytes { get; }
 
-    /// <summary>Number of records.</summary>
-    public abstract long Count();
+    /// <summary>
+    /// Number of records: O(1), from the counter every typed write updates in its own transaction; a scan when the
+    /// store has no counter (opened read-only before a writer created it).
+    /// </summary>
+    public long Count()
+    {
+        if (Storage.TryGet(CountKey, out var text) && SkvSchema.TryParseCount(text, out long n)) return n;
+        return CountByScan();
+    }
+
+    /// <summary>Counts the records by scanning their keys (O(n)).</summary>
+    public long CountByScan()
+    {
+        long n = 0;
+        foreach (var _ in Storage.ScanPrefix(PrefixBytes)) n++;
+        return n;
+    }
 
     /// <summary>
     /// Rewrites every index entry of the collection from its records in one transaction (after restoring a

@@ -130,14 +130,6 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 
     public bool Contains(TKey key) => Storage.ContainsKey(BuildKey(key).Span);
 
-    /// <summary>Number of records (counts the collection's keys: O(n)).</summary>
-    public override long Count()
-    {
-        long n = 0;
-        foreach (var _ in Storage.ScanPrefix(_prefix)) n++;
-        return n;
-    }
-
     /// <summary>Every record in key order (<see cref="SkvRecordFormatException"/> at a record the model cannot read).</summary>
     public IEnumerable<T> All() => Read(Storage.ScanPrefix(_prefix));
 
@@ -245,7 +237,6 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
     public bool Delete(TKey key)
     {
         ForgetUnknownIndexes(null);
-        if (!HasIndexes) return _embedded is { } store ? store.Delete(BuildKey(key).Span) : Storage.Delete(BuildKey(key).Span);
         byte[] recordKey = EncodeKey(key);
         return InTransaction(transaction => (DeleteCore(transaction, recordKey), true));
     }
@@ -275,46 +266,12 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
     {
         ArgumentNullException.ThrowIfNull(value);
         ForgetUnknownIndexes(null);
-        if (HasIndexes)
+        // one transaction even without indexes: the record and the collection's counter change together
+        return InTransaction(transaction =>
         {
-            return InTransaction(transaction =>
-            {
-                bool written = WriteCore(transaction, value, mode, throwOnConflict);
-                return (written, written);
-            });
-        }
-        return WriteSingle(value, mode, throwOnConflict);
-    }
-
-    /// <summary>A write without indexes: one storage call (a direct, non-interface call for the embedded store).</summary>
-    private bool WriteSingle(T value, Mode mode, bool throwOnConflict)
-    {
-        var key = BuildKey(GetKey(value));
-        var writer = SkvJson.RentWriter(out var buffer);
-        try
-        {
-            Serialize(writer, value);
-            writer.Flush();
-            ReadOnlySpan<byte> k = key.Span, json = buffer.WrittenSpan;
-            var store = _embedded;
-            switch (mode)
-            {
-                case Mode.Upsert:
-                    if (store is not null) store.Put(k, json);
-                    else Storage.Put(k, json);
-                    return true;
-                case Mode.Insert:
-                    if (store is not null ? store.TryInsert(k, json) : Storage.TryInsert(k, json)) return true;
-                    return throwOnConflict ? throw new SkvKeyExistsException(k) : false;
-                default:
-                    if (store is not null ? store.TryUpdate(k, json) : Storage.TryUpdate(k, json)) return true;
-                    return throwOnConflict ? throw new SkvKeyNotFoundException(k) : false;
-            }
-        }
-        finally
-        {
-            SkvJson.ReturnWriter(writer, buffer);
-        }
+            bool written = WriteCore(transaction, value, mode, throwOnConflict);
+            return (written, written);
+        });
     }
 
     private const int ConflictRetries = 50;
@@ -398,6 +355,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
                 foreach (var entry in missing) transaction.Put(entry.Key, key);
             }
             transaction.Put(key, buffer.WrittenSpan);
+            if (!exists) transaction.Increment(CountKey, 1);
         }
         finally
         {
@@ -414,6 +372,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
             foreach (var entryKey in OldEntryKeys(transaction, key, oldJson)) DeleteIfOwned(transaction, entryKey, key);
         }
         transaction.Delete(key);
+        transaction.Increment(CountKey, -1);
         return true;
     }
 
@@ -469,6 +428,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
             using var clear = Storage.BeginWrite();
             foreach (var entry in Storage.ScanPrefix(_indexPrefix)) clear.Delete(entry.Key.Span);
             SkvSchema.PutRecord(clear, this, []);
+            SkvSchema.PutCount(clear, this, CountByScan());
             clear.Commit();
             ForgetUnknownIndexesNow();
             return 0;
@@ -500,10 +460,11 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         }
         foreach (var key in stale) transaction.Delete(key);
 
-        long written = 0;
+        long written = 0, records = 0;
         var entries = new List<SkvIndexEntry>();
         foreach (var record in Storage.ScanPrefix(_prefix))
         {
+            records++;
             entries.Clear();
             byte[] key = record.Key.ToArray();
             AddIndexEntries(Decode(key, record.GetValue()), key.AsSpan(_prefix.Length), entries);
@@ -517,6 +478,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
             }
         }
         SkvSchema.PutRecord(transaction, this, BuiltDescriptors(ordinals));
+        if (clearAll) SkvSchema.PutCount(transaction, this, records); // a repair: recount too
         transaction.Commit();
         MarkBuilt(ordinals);
         if (clearAll) ForgetUnknownIndexesNow();

@@ -28,6 +28,19 @@ public static class SkvSchema
 
     internal static byte[] SchemaKey(string collection) => Encoding.UTF8.GetBytes(KeyPrefix + "schema/" + collection);
 
+    internal static byte[] CountKey(string collection) => Encoding.UTF8.GetBytes(KeyPrefix + "count/" + collection);
+
+    internal static bool TryParseCount(ReadOnlySpan<byte> text, out long count) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out count) && count >= 0;
+
+    /// <summary>Sets a collection's record counter (after counting its records in the same transaction).</summary>
+    internal static void PutCount(ISkvWriteTransaction transaction, SkvCollection collection, long count)
+    {
+        Span<byte> text = stackalloc byte[20];
+        count.TryFormat(text, out int n, default, CultureInfo.InvariantCulture);
+        transaction.Put(collection.CountKey, text[..n]);
+    }
+
     /// <summary>Builds a database over a store it owns; disposes the store when the database cannot open.</summary>
     public static TDatabase Create<TDatabase>(SkvStore store, Func<SkvStore, TDatabase> create)
     {
@@ -121,9 +134,17 @@ public static class SkvSchema
             {
                 using var transaction = storage.BeginWrite();
                 PutRecord(transaction, collection, empty ? collection.IndexDescriptors.ToArray() : []);
+                PutCount(transaction, collection, empty ? 0 : collection.CountByScan());
                 transaction.Commit();
             }
             return;
+        }
+        if (writable && !storage.ContainsKey(collection.CountKey))
+        {
+            // restored without its counter, or a Clear removed it: count once
+            using var transaction = storage.BeginWrite();
+            PutCount(transaction, collection, collection.CountByScan());
+            transaction.Commit();
         }
 
         var (format, key, indexes) = ParseRecord(collection.Name, json);
