@@ -283,6 +283,15 @@ namespace TypedSkv.Generators
                             w.WriteLine($"/// <summary>The records whose {index.Member} is <paramref name=\"{p.TrimStart('@')}\"/>, in key order.</summary>");
                             w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{index.Member}({index.ValueType} {p}) => FindByIndexPrefix({n}, {index.Member}IndexKey({p}));");
                         }
+                        string bare = p.TrimStart('@');
+                        string from = Free("fromInclusive", bare), to = Free("toExclusive", bare), limit = Free("limit", bare), after = Free("after", bare);
+                        w.WriteLine();
+                        w.WriteLine($"/// <summary>Whether a record has {index.Member} <paramref name=\"{bare}\"/>.</summary>");
+                        w.WriteLine($"public bool ExistsBy{index.Member}({index.ValueType} {p}) => ExistsInIndex({n}, {index.Member}IndexKey({p}), unique: {(index.Unique ? "true" : "false")});");
+                        w.WriteLine();
+                        w.WriteLine($"/// <summary>Records with {from} &lt;= {index.Member} &lt; {to}, ordered by {index.Member} (then key): a page of at most <paramref name=\"{limit}\"/>, after <paramref name=\"{after}\"/> (a previous page's Next).</summary>");
+                        w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{index.Member}({index.ValueType} {from}, {index.ValueType} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) =>");
+                        w.WriteLine($"    ScanIndexRange({n}, {index.Member}IndexKey({from}), {index.Member}IndexKey({to}), {limit}, {after});");
                     }
                 }
                 w.CloseBlock();
@@ -528,6 +537,9 @@ namespace TypedSkv.Generators
                 w.WriteLine("return map;");
                 w.CloseBlock();
             }
+
+            /// <summary>A generated parameter name that differs from the index parameter <paramref name="taken"/>.</summary>
+            private static string Free(string name, string taken) => name == taken ? name + "_" : name;
 
             private static string Quote(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 

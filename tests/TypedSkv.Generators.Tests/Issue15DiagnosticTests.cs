@@ -160,6 +160,14 @@ public class Issue15DiagnosticTests
         """);
 
     [Fact]
+    public Task Index_properties_named_like_generated_parameters_compile() => VerifyDiagnosticsAsync(Usings + """
+        [SkvRecord("windows")]
+        public sealed record Window([property: SkvKey] int Id, [property: SkvIndex] int FromInclusive, [property: SkvIndex] long ToExclusive,
+            [property: SkvIndex(Unique = true)] string Limit, [property: SkvIndex] Guid? After, [property: SkvIndex] string? Value, [property: SkvIndex] string? Entries);
+        [SkvDatabase(typeof(Window))] public sealed partial class Db;
+        """);
+
+    [Fact]
     public Task SKV023_language_version_below_11()
     {
         var test = new GeneratorTest

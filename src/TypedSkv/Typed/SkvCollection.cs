@@ -210,6 +210,44 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         return result;
     }
 
+    /// <summary>Whether a unique index has the entry <paramref name="indexKey"/>, or a non-unique one an entry under that value's prefix.</summary>
+    protected bool ExistsInIndex(int index, SkvKeyBuilder indexKey, bool unique)
+    {
+        ThrowIfNotBuilt(index);
+        if (unique) return Storage.ContainsKey(indexKey.Span);
+        using var entries = Storage.ScanPrefix(indexKey.Span).GetEnumerator();
+        return entries.MoveNext();
+    }
+
+    /// <summary>
+    /// The records whose index entries lie in [<paramref name="from"/>, <paramref name="toExclusive"/>), in index order
+    /// (then key order), at most <paramref name="limit"/>, starting after <paramref name="after"/>; from one snapshot.
+    /// </summary>
+    protected SkvPage<T> ScanIndexRange(int index, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        ThrowIfNotBuilt(index);
+        byte[] start = from.ToArray();
+        if (after is not null)
+        {
+            if (!after.AfterKey.AsSpan().StartsWith(_indexPrefix)) throw new ArgumentException($"the cursor {after} is not a position in collection {Name}", nameof(after));
+            // the successor of the cursor's key: the key with a 0x00 appended
+            byte[] next = [.. after.AfterKey, 0];
+            if (next.AsSpan().SequenceCompareTo(start) > 0) start = next;
+        }
+        var items = new List<T>(Math.Min(limit, 256));
+        byte[]? last = null;
+        using var snapshot = Storage.OpenReadView();
+        foreach (var entry in snapshot.ScanRange(start, toExclusive.ToArray()))
+        {
+            if (items.Count == limit) return new SkvPage<T>(items, new SkvIndexCursor(last!));
+            byte[] recordKey = entry.GetValue();
+            last = entry.Key.ToArray();
+            if (snapshot.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+        }
+        return new SkvPage<T>(items, null);
+    }
+
     /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
     protected SkvKeyBuilder IndexKey(ReadOnlySpan<byte> indexNameAndSlash) =>
         new SkvKeyBuilder(64).AppendRaw(_indexPrefix).AppendRaw(indexNameAndSlash);
