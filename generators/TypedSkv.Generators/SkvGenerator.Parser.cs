@@ -123,14 +123,9 @@ namespace TypedSkv.Generators
 
                     int before = _diagnostics.Count;
                     CollectionSpec? collection = ParseRecord(record, recordAttribute);
-                    if (record.IsGenericType)
-                    {
-                        // the record pipeline sees only the generic definition: this closed type's problems are reported here
-                        dbDiagnostics.AddRange(_diagnostics.Skip(before));
-                    }
                     if (collection is null || _diagnostics.Skip(before).Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error))
                     {
-                        // Reported by the record's own pipeline step; the database just is not generated.
+                        // Its diagnostics are reported with the database's; the database is not generated.
                         recordErrors = true;
                         continue;
                     }
@@ -183,7 +178,7 @@ namespace TypedSkv.Generators
                         _typeOrder.Select(id => _types[id]).ToImmutableEquatableArray(),
                         schemaVersion);
                 }
-                return new DatabaseResult(spec, dbDiagnostics.ToImmutableEquatableArray(), listed.ToImmutableEquatableArray());
+                return new DatabaseResult(spec, _diagnostics.Concat(dbDiagnostics).ToImmutableEquatableArray(), listed.ToImmutableEquatableArray());
             }
 
             private static bool IsPartial(TypeDeclarationSyntax syntax) => syntax.Modifiers.Any(SyntaxKind.PartialKeyword);

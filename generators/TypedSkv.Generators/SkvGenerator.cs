@@ -36,12 +36,13 @@ namespace TypedSkv.Generators
                     static (ctx, ct) => new Parser(ct).ParseDatabase(ctx))
                 .WithTrackingName(StepNames.Database);
 
-            IncrementalValuesProvider<RecordResult> records = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    RecordAttributeName,
-                    static (node, _) => node is ClassDeclarationSyntax || node is RecordDeclarationSyntax,
-                    static (ctx, ct) => ParseRecordForDiagnostics(ctx, ct))
-                .WithTrackingName(StepNames.Record);
+            // [SkvRecord] types are found from syntax alone, per syntax tree: the step re-runs only for trees that changed,
+            // so an edit elsewhere re-reads no record. Their members are checked where a database lists them.
+            IncrementalValuesProvider<RecordResult> records = context.CompilationProvider
+                .SelectMany(static (compilation, _) => compilation.SyntaxTrees)
+                .Select(static (tree, ct) => FindRecords(tree, ct))
+                .WithTrackingName(StepNames.Record)
+                .SelectMany(static (found, _) => found);
 
             IncrementalValuesProvider<DatabaseSpec> specs = databases
                 .Select(static (result, _) => result.Spec)
@@ -51,10 +52,8 @@ namespace TypedSkv.Generators
 
             context.RegisterSourceOutput(specs, static (spc, spec) => spc.AddSource(spec.HintName, Emitter.Emit(spec)));
 
-            context.RegisterSourceOutput(databases.Select(static (r, _) => r.Diagnostics), ReportDiagnostics);
-            // Records are parsed one by one, so a problem in a nested type that two records use is found twice:
-            // report each distinct diagnostic once.
-            context.RegisterSourceOutput(records.Select(static (r, _) => r.Diagnostics).Collect(), static (spc, all) =>
+            // A record (or a nested type) listed by two databases is checked twice: report each distinct diagnostic once.
+            context.RegisterSourceOutput(databases.Select(static (r, _) => r.Diagnostics).Collect(), static (spc, all) =>
             {
                 var seen = new HashSet<DiagnosticInfo>();
                 foreach (DiagnosticInfo diagnostic in all.SelectMany(d => d))
@@ -79,24 +78,51 @@ namespace TypedSkv.Generators
             });
         }
 
-        private static void ReportDiagnostics(SourceProductionContext context, ImmutableEquatableArray<DiagnosticInfo> diagnostics)
+        /// <summary>The [SkvRecord] types declared in one syntax tree, by syntax (name, collection literal, location).</summary>
+        private static ImmutableEquatableArray<RecordResult> FindRecords(SyntaxTree tree, System.Threading.CancellationToken ct)
         {
-            foreach (DiagnosticInfo diagnostic in diagnostics) context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            var found = new List<RecordResult>();
+            foreach (TypeDeclarationSyntax type in tree.GetRoot(ct).DescendantNodes(n => n is CompilationUnitSyntax || n is BaseNamespaceDeclarationSyntax || n is TypeDeclarationSyntax)
+                .OfType<TypeDeclarationSyntax>())
+            {
+                AttributeSyntax? attribute = type.AttributeLists.SelectMany(l => l.Attributes).FirstOrDefault(a => IsRecordAttributeName(a.Name));
+                if (attribute is null) continue;
+                string collection = attribute.ArgumentList?.Arguments.FirstOrDefault()?.Expression is LiteralExpressionSyntax literal
+                    && literal.Token.Value is string text ? text : "";
+                found.Add(new RecordResult(SyntaxTypeName(type), collection, type.Identifier.GetLocation()));
+            }
+            return found.ToImmutableEquatableArray();
         }
 
-        private static RecordResult ParseRecordForDiagnostics(GeneratorAttributeSyntaxContext context, System.Threading.CancellationToken ct)
+        private static bool IsRecordAttributeName(NameSyntax name)
         {
-            var type = (INamedTypeSymbol)context.TargetSymbol;
-            var parser = new Parser(ct);
-            // A generic record is checked where a database lists it closed (Box<string>): its definition has type parameters
-            CollectionSpec? spec = type.TypeParameters.Length == 0 ? parser.ParseRecord(type, context.Attributes[0]) : null;
-            string collection = context.Attributes[0].ConstructorArguments.Length == 1 ? context.Attributes[0].ConstructorArguments[0].Value as string ?? "" : "";
-            var syntax = (TypeDeclarationSyntax)context.TargetNode;
-            return new RecordResult(
-                spec?.RecordType ?? type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier)),
-                collection,
-                syntax.Identifier.GetLocation(),
-                parser.Diagnostics.ToImmutableEquatableArray());
+            string last = name switch
+            {
+                QualifiedNameSyntax q => q.Right.Identifier.ValueText,
+                AliasQualifiedNameSyntax a => a.Name.Identifier.ValueText,
+                SimpleNameSyntax simple => simple.Identifier.ValueText,
+                _ => "",
+            };
+            return last == "SkvRecord" || last == "SkvRecordAttribute";
+        }
+
+        /// <summary>"global::Ns.Outer.Name&lt;T&gt;", as the database's listing names the type's definition.</summary>
+        private static string SyntaxTypeName(TypeDeclarationSyntax type)
+        {
+            var parts = new List<string>();
+            for (SyntaxNode? node = type; node is not null; node = node.Parent)
+            {
+                switch (node)
+                {
+                    case TypeDeclarationSyntax t:
+                        parts.Insert(0, t.Identifier.ValueText + (t.TypeParameterList is { } tp ? "<" + string.Join(", ", tp.Parameters.Select(p => p.Identifier.ValueText)) + ">" : ""));
+                        break;
+                    case BaseNamespaceDeclarationSyntax ns:
+                        parts.Insert(0, ns.Name.ToString());
+                        break;
+                }
+            }
+            return "global::" + string.Join(".", parts);
         }
     }
 }

@@ -34,10 +34,9 @@ namespace TypedSkv.Generators.Model
         ImmutableEquatableArray<DiagnosticInfo> Diagnostics,
         ImmutableEquatableArray<StringValue> ListedRecordTypes);
 
-    /// <summary>Result of the record transform: its diagnostics and what the "not listed" check needs.</summary>
+    /// <summary>A [SkvRecord] type found by syntax: what the "not listed" check (SKV007) needs.</summary>
     internal sealed record RecordResult(
         string RecordType,
         string Collection,
-        Location? Location,
-        ImmutableEquatableArray<DiagnosticInfo> Diagnostics);
+        Location? Location);
 }
