@@ -183,6 +183,31 @@ public class Issue15DiagnosticTests
         return test.RunAsync();
     }
 
+    [Fact]
+    public Task Generated_code_needs_no_xml_comments_from_a_documented_project()
+    {
+        var test = new GeneratorTest
+        {
+            TestCode = Usings + """
+                /// <summary>A user.</summary>
+                /// <param name="Id">Key.</param>
+                /// <param name="Email">Mail.</param>
+                [SkvRecord("users")] public sealed record User([property: SkvKey] int Id, [property: SkvIndex(Unique = true)] string Email);
+                [SkvDatabase(typeof(User))] public sealed partial class Db;
+                """,
+            TestBehaviors = Microsoft.CodeAnalysis.Testing.TestBehaviors.SkipGeneratedSourcesCheck,
+            DocumentationMode = DocumentationMode.Diagnose,
+            CompilerDiagnostics = Microsoft.CodeAnalysis.Testing.CompilerDiagnostics.Warnings,
+        };
+        test.SolutionTransforms.Add((solution, projectId) =>
+        {
+            var options = solution.GetProject(projectId)!.CompilationOptions!;
+            return solution.WithProjectCompilationOptions(projectId, options.WithSpecificDiagnosticOptions(
+                options.SpecificDiagnosticOptions.SetItem("CS1591", ReportDiagnostic.Error)));
+        });
+        return test.RunAsync();
+    }
+
     // ---- misleading diagnostics
 
     [Fact]

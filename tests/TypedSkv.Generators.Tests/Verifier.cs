@@ -19,7 +19,10 @@ internal sealed class GeneratorTest : CSharpSourceGeneratorTest<SkvGenerator, De
     /// <summary>The C# version the test compiles with (default: preview).</summary>
     public LanguageVersion LanguageVersion { get; init; } = LanguageVersion.Preview;
 
-    protected override ParseOptions CreateParseOptions() => TestReferences.ParseOptions.WithLanguageVersion(LanguageVersion);
+    /// <summary>With <see cref="DocumentationMode.Diagnose"/>, missing XML comments (CS1591) are reported, as with GenerateDocumentationFile.</summary>
+    public DocumentationMode DocumentationMode { get; init; } = DocumentationMode.Parse;
+
+    protected override ParseOptions CreateParseOptions() => TestReferences.ParseOptions.WithLanguageVersion(LanguageVersion).WithDocumentationMode(DocumentationMode);
 
     protected override CompilationOptions CreateCompilationOptions() => TestReferences.CompilationOptions;
 

@@ -23,8 +23,12 @@ public abstract class SkvCollection
         Embedded = storage as SkvStore;
         Name = name;
         KeyEncoding = keyEncoding;
-        _indexes = indexes;
-        _indexNames = indexes.Select(i => i.Split(':')[0]).ToArray();
+        // "Member=name:kind[:unique]": the member names errors; the rest is what the schema record stores
+        _indexes = indexes.Select(i => i[(i.IndexOf('=') + 1)..]).ToArray();
+        _indexNames = _indexes.Select(i => i.Split(':')[0]).ToArray();
+        IndexMembers = indexes.Select(i => i.IndexOf('=') > 0 ? i[..i.IndexOf('=')] : i.Split(':')[0]).ToArray();
+        IndexUnique = _indexes.Select(i => i.EndsWith(":unique", StringComparison.Ordinal)).ToArray();
+        IndexPrefixes = _indexNames.Select(n => Encoding.UTF8.GetBytes(name + "#" + n + "/")).ToArray();
         PrefixBytes = Encoding.UTF8.GetBytes(name + "/");
         CountKey = SkvSchema.CountKey(name);
         IndexPrefixBytes = Encoding.UTF8.GetBytes(name + "#");
@@ -102,6 +106,11 @@ public abstract class SkvCollection
     // ---- schema state ----
 
     internal string IndexName(int ordinal) => _indexNames[ordinal];
+
+    /// <summary>Per index: the property it is on, whether it is unique, and its entries' prefix ("users#email/").</summary>
+    private protected string[] IndexMembers { get; }
+    private protected bool[] IndexUnique { get; }
+    private protected byte[][] IndexPrefixes { get; }
 
     internal int IndexCount => _indexes.Length;
 
@@ -185,4 +194,54 @@ public abstract class SkvCollection
     }
 
     internal void ForgetUnknownIndexesNow() => _unknownStoredIndexes = [];
+
+    /// <summary>The entry key of <paramref name="value"/> in an index (without the record key a non-unique entry ends with).</summary>
+    private protected SkvKeyBuilder IndexKeyOf<TValue>(int index, TValue value)
+    {
+        var builder = new SkvKeyBuilder(64).AppendRaw(IndexPrefixes[index]);
+        bool last = IndexUnique[index];
+        return value switch
+        {
+            string s => builder.AppendString(s, last),
+            int i => builder.AppendInt32(i),
+            long l => builder.AppendInt64(l),
+            Guid g => builder.AppendGuid(g),
+            null => throw new ArgumentNullException(nameof(value), $"index {Name}.{IndexMembers[index]} has no entries for null"),
+            _ => throw new ArgumentException($"index {Name}.{IndexMembers[index]} cannot hold a {value.GetType().Name}", nameof(value)),
+        };
+    }
+
+    /// <summary>Adds the entry of <paramref name="value"/> (none for null) to a record's index entries.</summary>
+    internal void AddEntry<TValue>(List<SkvIndexEntry> entries, int index, TValue value, ReadOnlySpan<byte> recordKeySuffix)
+    {
+        if (value is null) return;
+        var key = IndexKeyOf(index, value);
+        if (!IndexUnique[index]) key.AppendRaw(recordKeySuffix);
+        entries.Add(new SkvIndexEntry(IndexMembers[index], IndexUnique[index], key.ToArray(), value.ToString() ?? ""));
+    }
+}
+
+/// <summary>Reads one value; the reader is on its first token (generated readers).</summary>
+public delegate T? SkvJsonRead<T>(ref System.Text.Json.Utf8JsonReader reader);
+
+/// <summary>Collects a record's index entries: generated code adds the record's value for each index by ordinal.</summary>
+public sealed class SkvIndexEntries
+{
+    private readonly SkvCollection _collection;
+    private readonly List<Typed.SkvIndexEntry> _entries;
+    private readonly byte[] _recordKeySuffix;
+
+    internal SkvIndexEntries(SkvCollection collection, List<Typed.SkvIndexEntry> entries, byte[] recordKeySuffix)
+    {
+        _collection = collection;
+        _entries = entries;
+        _recordKeySuffix = recordKeySuffix;
+    }
+
+    /// <summary>The record's value for index <paramref name="index"/> (no entry for null).</summary>
+    public SkvIndexEntries Add<TValue>(int index, TValue value)
+    {
+        _collection.AddEntry(_entries, index, value, _recordKeySuffix);
+        return this;
+    }
 }

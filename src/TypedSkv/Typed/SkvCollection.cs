@@ -22,37 +22,47 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 
     private readonly SkvStore? _embedded;
 
+    // what the generated collection class supplies: the record type's key, its key encoding, its JSON, its index values
+    private readonly Func<T, TKey> _getKey;
+    private readonly Action<SkvKeyBuilder, TKey> _appendKey;
+    private readonly Action<Utf8JsonWriter, T> _serialize;
+    private readonly SkvJsonRead<T> _deserialize;
+    private readonly Action<T, SkvIndexEntries>? _indexValues;
+
     /// <param name="storage">The storage.</param>
     /// <param name="name">Collection name.</param>
     /// <param name="keyEncoding">The key parts' kinds as the schema record stores them ("int32", "string,int64").</param>
-    /// <param name="indexes">The indexes in declaration order, as "name:kind" or "name:kind:unique".</param>
-    protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, params string[] indexes)
+    /// <param name="getKey">The key of a record.</param>
+    /// <param name="appendKey">Appends the encoded key parts (after the collection prefix).</param>
+    /// <param name="serialize">Writes a record as JSON.</param>
+    /// <param name="deserialize">Reads a record; the reader is on its first token.</param>
+    /// <param name="indexValues">Adds a record's value for each index (by ordinal); null without indexes.</param>
+    /// <param name="indexes">The indexes in declaration order, as "Member=name:kind" or "Member=name:kind:unique".</param>
+    protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, Func<T, TKey> getKey, Action<SkvKeyBuilder, TKey> appendKey,
+        Action<Utf8JsonWriter, T> serialize, SkvJsonRead<T> deserialize, Action<T, SkvIndexEntries>? indexValues, params string[] indexes)
         : base(storage, name, keyEncoding, indexes)
     {
         _embedded = Embedded; // the embedded fast path: direct (non-interface) calls
         _prefix = PrefixBytes;
         _indexPrefix = IndexPrefixBytes;
+        _getKey = getKey;
+        _appendKey = appendKey;
+        _serialize = serialize;
+        _deserialize = deserialize;
+        _indexValues = indexValues;
     }
 
-    // ---- implemented by generated code ----
+    private TKey GetKey(T value) => _getKey(value);
 
-    /// <summary>The key of a record.</summary>
-    protected abstract TKey GetKey(T value);
+    private void AppendKey(SkvKeyBuilder builder, TKey key) => _appendKey(builder, key);
 
-    /// <summary>Appends the encoded key parts (after the collection prefix).</summary>
-    protected abstract void AppendKey(SkvKeyBuilder builder, TKey key);
+    private void Serialize(Utf8JsonWriter writer, T value) => _serialize(writer, value);
 
-    protected abstract void Serialize(Utf8JsonWriter writer, T value);
-
-    /// <summary>Reads a record; the reader is on its first token.</summary>
-    protected abstract T Deserialize(ref Utf8JsonReader reader);
-
-    protected virtual bool HasIndexes => false;
+    private bool HasIndexes => IndexCount > 0;
 
     /// <summary>Adds the index entries of <paramref name="value"/>; <paramref name="recordKeySuffix"/> is its key after the collection prefix.</summary>
-    protected virtual void AddIndexEntries(T value, ReadOnlySpan<byte> recordKeySuffix, List<SkvIndexEntry> entries)
-    {
-    }
+    private void AddIndexEntries(T value, ReadOnlySpan<byte> recordKeySuffix, List<SkvIndexEntry> entries) =>
+        _indexValues?.Invoke(value, new SkvIndexEntries(this, entries, recordKeySuffix.ToArray()));
 
     // ---- keys and values ----
 
@@ -86,7 +96,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         try
         {
             if (!reader.Read()) throw new JsonException("the stored value is empty");
-            return Deserialize(ref reader) ?? throw new JsonException("the stored value is null");
+            return _deserialize(ref reader) ?? throw new JsonException("the stored value is null");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
@@ -247,6 +257,20 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         }
         return new SkvPage<T>(items, null);
     }
+
+    // ---- index access by value (the generated GetByX/FindByX/ExistsByX/RangeByX) ----
+
+    protected T? GetByUniqueIndex<TValue>(int index, TValue value) => GetByUniqueIndex(index, IndexKeyOf(index, value));
+
+    protected T? GetByUniqueIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue value) =>
+        GetByUniqueIndex(transaction, index, IndexKeyOf(index, value));
+
+    protected List<T> FindByIndex<TValue>(int index, TValue value) => FindByIndexPrefix(index, IndexKeyOf(index, value));
+
+    protected bool ExistsInIndex<TValue>(int index, TValue value) => ExistsInIndex(index, IndexKeyOf(index, value), IndexUnique[index]);
+
+    protected SkvPage<T> RangeOfIndex<TValue>(int index, TValue fromInclusive, TValue toExclusive, int limit, SkvIndexCursor? after) =>
+        ScanIndexRange(index, IndexKeyOf(index, fromInclusive), IndexKeyOf(index, toExclusive), limit, after);
 
     /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
     protected SkvKeyBuilder IndexKey(ReadOnlySpan<byte> indexNameAndSlash) =>

@@ -10,9 +10,17 @@ namespace TypedSkv.Typed;
 /// per-thread reusable <see cref="Utf8JsonWriter"/>. Readers accept JSON null as the type's default, so a
 /// property that became non-nullable still reads older data.
 /// </summary>
+/// <remarks>
+/// Not static only so that generated codec classes can derive from it and call its members without a prefix; it has
+/// no instances.
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
-public static class SkvJson
+public abstract class SkvJson
 {
+    protected SkvJson()
+    {
+    }
+
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
     [ThreadStatic] private static bool t_inUse;
@@ -62,6 +70,49 @@ public static class SkvJson
         if (r.TokenType != JsonTokenType.StartObject)
             throw new JsonException($"expected a JSON object for {type}, found {r.TokenType}");
     }
+
+    /// <summary>Starts reading an object: false on JSON null, <see cref="JsonException"/> on anything but an object.</summary>
+    public static bool StartObject(ref Utf8JsonReader r, string type)
+    {
+        if (r.TokenType == JsonTokenType.Null) return false;
+        ExpectStartObject(ref r, type);
+        return true;
+    }
+
+    /// <summary>Starts reading an array: false on JSON null, <see cref="JsonException"/> on anything but an array.</summary>
+    public static bool StartArray(ref Utf8JsonReader r, string type)
+    {
+        if (r.TokenType == JsonTokenType.Null) return false;
+        ExpectStartArray(ref r, type);
+        return true;
+    }
+
+    /// <summary>Starts writing an object: writes null and returns false for a null value.</summary>
+    public static bool StartObject(Utf8JsonWriter w, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] object? value)
+    {
+        if (value is null)
+        {
+            w.WriteNullValue();
+            return false;
+        }
+        w.WriteStartObject();
+        return true;
+    }
+
+    /// <summary>Starts writing an array: writes null and returns false for a null value.</summary>
+    public static bool StartArray(Utf8JsonWriter w, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] object? value)
+    {
+        if (value is null)
+        {
+            w.WriteNullValue();
+            return false;
+        }
+        w.WriteStartArray();
+        return true;
+    }
+
+    /// <summary>Moves to the next array element: false at the end of the array.</summary>
+    public static bool NextElement(ref Utf8JsonReader r) => r.Read() && r.TokenType != JsonTokenType.EndArray;
 
     public static void ExpectStartArray(ref Utf8JsonReader r, string type)
     {
@@ -298,6 +349,65 @@ public static class SkvJson
             }
             return sb.ToString();
         }
+    }
+}
+
+/// <summary>
+/// The stored property names of one generated object type, and the reader's step to the next property: generated
+/// readers are a loop over <see cref="Next"/> and a switch on the member it returns.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed class SkvJsonMembers
+{
+    /// <summary><see cref="Next"/>: the object has ended.</summary>
+    public const int End = -1;
+
+    /// <summary><see cref="Next"/> with keepUnknown: an unknown property; the reader is on its name.</summary>
+    public const int Unknown = -2;
+
+    private readonly byte[][] _names;
+    private readonly bool _keepUnknown;
+
+    public SkvJsonMembers(bool keepUnknown, params string[] names)
+    {
+        _keepUnknown = keepUnknown;
+        _names = names.Select(n => System.Text.Encoding.UTF8.GetBytes(n)).ToArray();
+    }
+
+    /// <summary>
+    /// Reads to the next property of the object: returns the member's index with the reader on its value, <see cref="End"/>
+    /// at the end of the object, or <see cref="Unknown"/> (only with keepUnknown; else unknown properties are skipped).
+    /// <paramref name="last"/> is the previous result: properties usually come in declaration order, so the one after it
+    /// is tried first.
+    /// </summary>
+    public int Next(ref Utf8JsonReader reader, int last)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            int found = -1;
+            int guess = last + 1;
+            if ((uint)guess < (uint)_names.Length && reader.ValueTextEquals(_names[guess])) found = guess;
+            else
+            {
+                for (int i = 0; i < _names.Length; i++)
+                {
+                    if (reader.ValueTextEquals(_names[i]))
+                    {
+                        found = i;
+                        break;
+                    }
+                }
+            }
+            if (found >= 0)
+            {
+                reader.Read();
+                return found;
+            }
+            if (_keepUnknown) return Unknown;
+            reader.Read();
+            reader.Skip();
+        }
+        return End;
     }
 }
 
