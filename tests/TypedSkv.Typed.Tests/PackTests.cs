@@ -85,8 +85,11 @@ public class PackTests
                 var names = zip.Entries.Select(e => e.FullName).ToList();
                 Assert.Contains("lib/net10.0/TypedSkv.dll", names);
                 Assert.Contains("analyzers/dotnet/cs/TypedSkv.Generators.dll", names);
+                Assert.Contains("README.md", names);
                 using var nuspec = new StreamReader(zip.GetEntry("TypedSkv.nuspec")!.Open());
-                Assert.DoesNotContain("TypedSkv.Generators", nuspec.ReadToEnd()); // no package dependency on the generator
+                string manifest = nuspec.ReadToEnd();
+                Assert.DoesNotContain("TypedSkv.Generators", manifest); // no package dependency on the generator
+                Assert.Contains("<readme>README.md</readme>", manifest);
             }
 
             string machineCache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
@@ -131,6 +134,23 @@ public class PackTests
             Run(consumer, "build", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             string output = Run(consumer, Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"));
             Assert.Equal("Pen p-2,q-1 p-1,p-2 Mug", output.Trim());
+
+            // ExcludeAssets="analyzers" takes the generator out: the database class gets no members, and the build
+            // says nothing about it (no SKV diagnostics, no generated file)
+            string bare = Path.Combine(work, "bare");
+            Directory.CreateDirectory(bare);
+            File.Copy(Path.Combine(consumer, "NuGet.config"), Path.Combine(bare, "NuGet.config"));
+            File.WriteAllText(Path.Combine(bare, "Bare.csproj"), File.ReadAllText(Path.Combine(consumer, "Consumer.csproj"))
+                .Replace($"Version=\"{version}\"", $"Version=\"{version}\" ExcludeAssets=\"analyzers\"")
+                .Replace("<GenerateDocumentationFile>true</GenerateDocumentationFile>", ""));
+            File.WriteAllText(Path.Combine(bare, "Program.cs"), """
+                using TypedSkv;
+                Console.WriteLine(typeof(BareDb).GetProperty("Items") is null && typeof(BareDb).GetMethod("Open") is null ? "no generated members" : "generated");
+                [SkvRecord("items")] public sealed record Item([property: SkvKey] int Id);
+                [SkvDatabase(typeof(Item))] public sealed partial class BareDb;
+                """);
+            Run(bare, "build", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+            Assert.Equal("no generated members", Run(bare, Path.Combine(bare, "bin", "Release", "net10.0", "Bare.dll")).Trim());
         }
         finally
         {
