@@ -158,9 +158,100 @@ public class PackTests
         }
     }
 
-    private static string Run(string directory, params string[] args)
+    /// <summary>
+    /// The package in a NativeAOT consumer: publish with PublishAot (no trim or AOT warnings from TypedSkv or its generated
+    /// code) and run the native binary. Installs clang and zlib1g-dev with apt when they are missing (the AOT linker needs them).
+    /// </summary>
+    [Fact]
+    public void Packed_package_publishes_with_NativeAOT_without_warnings_and_runs()
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        EnsureNativeToolchain();
+        string repo = RepoRoot();
+        string work = Path.Combine(Path.GetTempPath(), "skv-aot-" + Guid.NewGuid().ToString("N"));
+        string feed = Path.Combine(work, "feed");
+        string consumer = Path.Combine(work, "consumer");
+        Directory.CreateDirectory(consumer);
+        string version = "0.1.0-aottest." + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            Run(repo, "pack", "src/TypedSkv/TypedSkv.csproj", "-c", Configuration, "--no-build", "-o", feed,
+                $"-p:PackageVersion={version}", "-nodeReuse:false");
+            // the machine's own sources stay: the AOT compiler and runtime packs come from them (or its cache)
+            File.WriteAllText(Path.Combine(consumer, "NuGet.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="local" value="{feed}" />
+                  </packageSources>
+                  <config>
+                    <add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" />
+                  </config>
+                  <fallbackPackageFolders>
+                    <add key="machine" value="{MachineCache()}" />
+                  </fallbackPackageFolders>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <PublishAot>true</PublishAot>
+                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                    <NuGetAudit>false</NuGetAudit>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="TypedSkv" Version="{version}" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
+            File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
+            File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+
+            string output = Path.Combine(consumer, "native");
+            string log = Run(consumer, TimeSpan.FromMinutes(8), "publish", "-c", "Release", "-r", "linux-x64", "-o", output, "-nodeReuse:false", "-p:UseSharedCompilation=false");
+            Assert.DoesNotContain("warning IL", log);
+            Assert.DoesNotContain("will always throw", log);
+            Assert.Equal("Pen p-2,q-1 p-1,p-2 Mug", RunProgram(consumer, Path.Combine(output, "Consumer"), TimeSpan.FromMinutes(1)).Trim());
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string MachineCache() => Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    /// <summary>clang and zlib's headers for the NativeAOT link step, installed with apt when missing.</summary>
+    private static void EnsureNativeToolchain()
+    {
+        bool clang = Environment.GetEnvironmentVariable("PATH")!.Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, "clang")));
+        if (clang && File.Exists("/usr/include/zlib.h")) return;
+        foreach (string[] command in new[] { new[] { "update" }, new[] { "install", "-y", "--no-install-recommends", "clang", "zlib1g-dev" } })
+        {
+            var start = new ProcessStartInfo("apt-get") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in command) start.ArgumentList.Add(arg);
+            start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+            using var process = Process.Start(start)!;
+            string error = process.StandardError.ReadToEnd();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"apt-get {string.Join(" ", command)} failed (NativeAOT needs clang and zlib1g-dev): {error}");
+        }
+    }
+
+    private static string Run(string directory, params string[] args) => Run(directory, TimeSpan.FromMinutes(2), args);
+
+    private static string Run(string directory, TimeSpan timeout, params string[] args) =>
+        RunProgram(directory, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", timeout, args);
+
+    private static string RunProgram(string directory, string program, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = directory,
             RedirectStandardOutput = true,
@@ -174,12 +265,12 @@ public class PackTests
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"dotnet {string.Join(" ", args)} timed out");
+            Assert.Fail($"{Path.GetFileName(program)} {string.Join(" ", args)} timed out");
         }
-        Assert.True(process.ExitCode == 0, $"dotnet {string.Join(" ", args)} exited {process.ExitCode}\n{stdout}\n{stderr.Result}");
+        Assert.True(process.ExitCode == 0, $"{Path.GetFileName(program)} {string.Join(" ", args)} exited {process.ExitCode}\n{stdout}\n{stderr.Result}");
         return stdout;
     }
 

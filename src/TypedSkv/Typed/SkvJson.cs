@@ -224,32 +224,23 @@ public abstract class SkvJson
     public static Half ReadHalf(ref Utf8JsonReader r) => (Half)ReadDouble(ref r);
 
     /// <summary>Int128 as a JSON number with every digit (no double rounding); a string of digits reads too.</summary>
-    public static void WriteInt128(Utf8JsonWriter w, Int128 v)
+    public static void WriteInt128(Utf8JsonWriter w, Int128 v) => WriteExactInteger(w, v);
+    public static Int128 ReadInt128(ref Utf8JsonReader r) => ReadExactInteger<Int128>(ref r);
+    public static void WriteUInt128(Utf8JsonWriter w, UInt128 v) => WriteExactInteger(w, v);
+    public static UInt128 ReadUInt128(ref Utf8JsonReader r) => ReadExactInteger<UInt128>(ref r);
+
+    private static void WriteExactInteger<T>(Utf8JsonWriter w, T v) where T : IUtf8SpanFormattable
     {
         Span<byte> digits = stackalloc byte[48];
         v.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture);
         w.WriteRawValue(digits[..n], skipInputValidation: true);
     }
 
-    public static Int128 ReadInt128(ref Utf8JsonReader r) => r.TokenType switch
+    private static T ReadExactInteger<T>(ref Utf8JsonReader r) where T : System.Numerics.IBinaryInteger<T> => r.TokenType switch
     {
-        JsonTokenType.Null => default,
-        JsonTokenType.String => Int128.Parse(r.GetString()!, NumberStyles.Integer, CultureInfo.InvariantCulture),
-        _ => Int128.Parse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture),
-    };
-
-    public static void WriteUInt128(Utf8JsonWriter w, UInt128 v)
-    {
-        Span<byte> digits = stackalloc byte[48];
-        v.TryFormat(digits, out int n, default, CultureInfo.InvariantCulture);
-        w.WriteRawValue(digits[..n], skipInputValidation: true);
-    }
-
-    public static UInt128 ReadUInt128(ref Utf8JsonReader r) => r.TokenType switch
-    {
-        JsonTokenType.Null => default,
-        JsonTokenType.String => UInt128.Parse(r.GetString()!, NumberStyles.Integer, CultureInfo.InvariantCulture),
-        _ => UInt128.Parse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture),
+        JsonTokenType.Null => T.Zero,
+        JsonTokenType.String => T.Parse(r.GetString()!, NumberStyles.Integer, CultureInfo.InvariantCulture),
+        _ => T.Parse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture),
     };
 
     /// <summary>Uri as its original string (relative URIs included).</summary>
