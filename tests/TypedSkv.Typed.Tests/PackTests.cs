@@ -92,8 +92,7 @@ public class PackTests
                 Assert.Contains("<readme>README.md</readme>", manifest);
             }
 
-            string machineCache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            string machineCache = MachineCache();
             File.WriteAllText(Path.Combine(consumer, "NuGet.config"), $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
@@ -110,26 +109,7 @@ public class PackTests
                   </config>
                 </configuration>
                 """);
-            File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                    <NuGetAudit>false</NuGetAudit>
-                    <GenerateDocumentationFile>true</GenerateDocumentationFile>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="TypedSkv" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
-            File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
-            // Keep the consumer away from this repository's Directory.*.props and global.json.
-            File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
-            File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+            WriteConsumer(work, consumer, version, "<GenerateDocumentationFile>true</GenerateDocumentationFile>");
 
             Run(consumer, "build", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
             string output = Run(consumer, Path.Combine(consumer, "bin", "Release", "net10.0", "Consumer.dll"));
@@ -191,25 +171,7 @@ public class PackTests
                   </fallbackPackageFolders>
                 </configuration>
                 """);
-            File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <PublishAot>true</PublishAot>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                    <NuGetAudit>false</NuGetAudit>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="TypedSkv" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
-            File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
-            File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
-            File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+            WriteConsumer(work, consumer, version, "<PublishAot>true</PublishAot>");
 
             string output = Path.Combine(consumer, "native");
             string log = Run(consumer, TimeSpan.FromMinutes(8), "publish", "-c", "Release", "-r", "linux-x64", "-o", output, "-nodeReuse:false", "-p:UseSharedCompilation=false");
@@ -221,6 +183,31 @@ public class PackTests
         {
             try { Directory.Delete(work, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>The consumer project (warnings as errors) over the packed version, and the shop program.</summary>
+    private static void WriteConsumer(string work, string consumer, string version, string extraProperties)
+    {
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <NuGetAudit>false</NuGetAudit>
+                {extraProperties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TypedSkv" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
+        // Keep the consumer away from this repository's Directory.*.props and global.json.
+        File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
+        File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
     }
 
     private static string MachineCache() => Environment.GetEnvironmentVariable("NUGET_PACKAGES")
