@@ -155,6 +155,40 @@ public sealed class GarnetBackupTests(GarnetFixture garnet) : IClassFixture<Garn
     }
 
     [Fact]
+    public void Incremental_backup_of_the_server_and_a_chain_restored_into_it()
+    {
+        // the incremental is a key-order merge of the server's keyspace against the chain: no change tracking needed
+        garnet.Storage.Clear();
+        using var dir = new TempDir();
+        using var store = SkvStore.Open(dir.File("s.skv"));
+        Data.Fill(store, extra: 50);
+        SkvBackup.Restore(garnet.Storage, WriteFull(store, dir.File("seed.json")));
+        SkvBackup.Backup(garnet.Storage, dir.File("full.json"));
+        garnet.Storage.Put("plain"u8, "changed"u8);
+        garnet.Storage.Delete("text/ünïcode"u8.ToArray());
+        garnet.Storage.Put("new/1"u8, "added"u8);
+        var inc = SkvBackup.Backup(garnet.Storage, dir.File("1.json"), new BackupOptions { IncrementalBase = dir.File("full.json") });
+        Assert.Equal(3, inc.Records);
+        var final = Data.Dump(garnet.Storage);
+        string[] chain = [dir.File("full.json"), dir.File("1.json")];
+        Assert.True(SkvBackup.Verify(chain, garnet.Storage).Ok);
+
+        // merge: the chain's deletion is applied on the server too
+        garnet.Storage.Put("text/ünïcode"u8, "back"u8);
+        SkvBackup.Restore(garnet.Storage, chain);
+        Assert.Equal(final, Data.Dump(garnet.Storage));
+        garnet.Storage.Clear();
+        SkvBackup.Restore(garnet.Storage, chain, new RestoreOptions { Mode = RestoreMode.Replace });
+        Assert.Equal(final, Data.Dump(garnet.Storage));
+    }
+
+    private static string WriteFull(SkvStore store, string path)
+    {
+        store.Backup(path);
+        return path;
+    }
+
+    [Fact]
     public void A_malformed_backup_changes_nothing_on_the_server()
     {
         garnet.Storage.Clear();

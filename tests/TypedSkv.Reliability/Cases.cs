@@ -11,6 +11,7 @@ public static class Cases
         BackupKillCases.KillDuringRestore,
         BackupKillCases.KillDuringBackup,
         HostileBackupCases.Run,
+        HostileChainCases.Run,
         EngineCases.Concurrency,
         RollbackCases.ReadOnlyOpensBesideRollbacks,
     ];

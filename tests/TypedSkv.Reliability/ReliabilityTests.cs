@@ -23,6 +23,7 @@ public sealed class ReliabilityTests : IDisposable
     [Fact] public void Kill_during_restore() => Check(BackupKillCases.KillDuringRestore);
     [Fact] public void Kill_during_backup() => Check(BackupKillCases.KillDuringBackup);
     [Fact] public void Hostile_backups() => Check(HostileBackupCases.Run);
+    [Fact] public void Hostile_encrypted_and_incremental_backups() => Check(HostileChainCases.Run);
     [Fact] public void Concurrency() => Check(EngineCases.Concurrency);
     [Fact] public void Read_only_opens_beside_rollbacks() => Check(RollbackCases.ReadOnlyOpensBesideRollbacks);
 }

@@ -55,6 +55,7 @@ public sealed class BackupFileTests
     [Theory]
     [InlineData("backups/app.json", "backups/app_20261125T120000Z.json")]
     [InlineData("backups/app.json.gz", "backups/app_20261125T120000Z.json.gz")]
+    [InlineData("backups/app.json.zst", "backups/app_20261125T120000Z.json.zst")]
     [InlineData("app", "app_20261125T120000Z")]
     [InlineData("data.v2.json", "data.v2_20261125T120000Z.json")]
     public void TimestampedPath_InsertsASortableUtcStamp(string path, string expected)

@@ -24,7 +24,8 @@ public sealed class BackupMalformedTests
     {
         var d = new TheoryData<string, byte[], string, long?>
         {
-            { "unknown major version", Bytes(Valid.Replace("\"1.0\"", "\"2.0\"")), "unsupported backup format version \"2.0\"", null },
+            { "unknown major version", Bytes(Valid.Replace("\"1.0\"", "\"3.0\"")), "unsupported backup format version \"3.0\"", null },
+            { "incremental version alone", Bytes(Valid.Replace("\"1.0\"", "\"2.0\"")), "this is an incremental backup", null },
             { "version not a number", Bytes(Valid.Replace("\"1.0\"", "\"one\"")), "not a version number", null },
             { "version of wrong type", Bytes(Valid.Replace("\"1.0\"", "1.0")), "\"version\" must be a string", null },
             { "missing version", Bytes(Valid.Replace("\"version\":\"1.0\",", "")), "missing \"version\"", null },

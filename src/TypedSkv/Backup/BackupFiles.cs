@@ -1,10 +1,9 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using TypedSkv.Storage;
 
 namespace TypedSkv.Backup;
 
-/// <summary>File handling: temp file + fsync + rename for writing, gzip detection for reading.</summary>
+/// <summary>File handling: temp file + fsync + rename for writing; the layers under the JSON for reading (<see cref="BackupInput"/>).</summary>
 internal static class BackupFiles
 {
     public const string TempMarker = ".tmp-";
@@ -101,13 +100,13 @@ internal static class BackupFiles
         catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Opens a backup for reading; gzip when asked, or (null) when the file starts with the gzip magic.</summary>
-    public static (CountingStream File, Stream Json) OpenRead(string path, bool? gzip)
+    /// <summary>Opens a backup for reading; its layers (encryption, gzip, zstd) are found by their magic bytes (<see cref="BackupInput"/>).</summary>
+    public static (CountingStream File, Stream Json) OpenRead(string path, bool? gzip, BackupEncryption? encryption = null)
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         try
         {
-            return OpenRead(file, gzip, leaveOpen: false, path);
+            return OpenRead(file, gzip, leaveOpen: false, path, encryption);
         }
         catch
         {
@@ -117,14 +116,21 @@ internal static class BackupFiles
     }
 
     /// <summary>
-    /// Reads a backup from any stream, seekable or not (a pipe, stdin): the gzip magic is peeked and replayed.
-    /// <c>File.Bytes</c> is the input's size (a seekable one's length, else the bytes read so far).
+    /// Reads a backup from any stream, seekable or not (a pipe, stdin): magic bytes are peeked and replayed.
+    /// <c>File.SourceBytes</c> is the input's size (a seekable one's length, else the bytes read so far). An encrypted
+    /// input's secret is checked here, before the caller writes anything.
     /// </summary>
-    public static (CountingStream File, Stream Json) OpenRead(Stream input, bool? gzip, bool leaveOpen, string name = "-")
+    public static (CountingStream File, Stream Json) OpenRead(Stream input, bool? gzip, bool leaveOpen, string name = "-", BackupEncryption? encryption = null)
     {
         var counted = new CountingStream(input, leaveOpen);
-        bool isGzip = gzip ?? counted.PeekStartsWith(BackupFormat.GzipMagic0, BackupFormat.GzipMagic1);
-        Stream json = isGzip ? new GzipEndCheck(new GZipStream(counted, CompressionMode.Decompress, leaveOpen: true), counted) : counted;
-        return (counted, json);
+        try
+        {
+            return (counted, BackupInput.Layers(counted, name, gzip, encryption));
+        }
+        catch
+        {
+            counted.Dispose();
+            throw;
+        }
     }
 }

@@ -13,6 +13,11 @@ internal static class BackupFormat
     public const string Version = "1.0";
     public const int SupportedMajor = 1;
 
+    /// <summary>Version of incremental backups (docs/backup-format.md, "Incremental backups"): a major of their own, so 1.x readers refuse them.</summary>
+    public const string IncrementalVersion = "2.0";
+    public const int IncrementalMajor = 2;
+    public const string IncrementalKind = "incremental";
+
     /// <summary><see cref="RestoreResult.Format"/> of a bare array written by the Go skv code.</summary>
     public const string LegacyArrayFormat = "legacy-array";
 
@@ -26,6 +31,19 @@ internal static class BackupFormat
     public static ReadOnlySpan<byte> PrefixEncodingField => "prefix_encoding"u8; // extension: "base64" for a non-UTF-8 prefix
     public static ReadOnlySpan<byte> AlgorithmField => "algorithm"u8;        // inside "checksum"
     public static ReadOnlySpan<byte> ChecksumValueField => "value"u8;        // inside "checksum"
+
+    // incremental documents (version 2)
+    public static ReadOnlySpan<byte> KindField => "kind"u8;
+    public static ReadOnlySpan<byte> BaseField => "base"u8;                  // {"file","created_at","checksum"}
+    public static ReadOnlySpan<byte> BaseFileField => "file"u8;
+    public static ReadOnlySpan<byte> ChangesField => "changes"u8;
+    public static ReadOnlySpan<byte> TotalChangesField => "total_changes"u8; // trailing, after "changes"
+    public static ReadOnlySpan<byte> OpField => "op"u8;                      // in a change: "put" or "delete"
+    public static ReadOnlySpan<byte> Put => "put"u8;
+    public static ReadOnlySpan<byte> DeleteOp => "delete"u8;
+
+    /// <summary>What an incremental file holds in "records", so that a reader that ignores "version" fails on the type instead of restoring nothing.</summary>
+    public const string IncrementalRecordsNote = "this is an incremental backup (version 2.0): its changes are in \"changes\"; restore it after its base with TypedSkv";
 
     // record fields
     public static ReadOnlySpan<byte> KeyField => "key"u8;
@@ -46,6 +64,12 @@ internal static class BackupFormat
     /// <summary>gzip streams start with these two bytes.</summary>
     public const byte GzipMagic0 = 0x1F, GzipMagic1 = 0x8B;
 
+    /// <summary>zstd frames start with these four bytes (RFC 8878).</summary>
+    public static ReadOnlySpan<byte> ZstdMagic => [0x28, 0xB5, 0x2F, 0xFD];
+
+    /// <summary>zstd level written: the library's default, fast and still smaller than gzip's fastest.</summary>
+    public const int ZstdLevel = 3;
+
     /// <summary>Flush the JSON writer to the stream once this many bytes are pending.</summary>
     public const int WriterFlushThreshold = 1 << 16;
 
@@ -55,10 +79,18 @@ internal static class BackupFormat
     /// <summary>Initial read buffer of the parser; grows only for a single larger token.</summary>
     public const int ReaderBufferSize = 1 << 16;
 
+    /// <summary>A string value this large or larger is read in pieces, never buffered whole (see JsonTokenSource.ReadValue).</summary>
+    public const int StreamedStringThreshold = 1 << 20;
+
+    /// <summary>Largest token buffered whole (names, numbers, strings not in a value's place).</summary>
+    public const int MaxBufferedToken = 16 << 20;
+
     /// <summary>Report progress every this many records.</summary>
     public const int ProgressInterval = 8192;
 
     public static bool IsGzipPath(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsZstdPath(string path) => path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -69,6 +101,17 @@ internal static class BackupFormat
 internal sealed class RecordsChecksum
 {
     private readonly XxHash3 _hash = new(0);
+
+    /// <summary>A deletion (incremental files): the key, then 0xFFFFFFFF where a value's length would be, and no value bytes.</summary>
+    public void AddDelete(ReadOnlySpan<byte> key)
+    {
+        Span<byte> len = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)key.Length);
+        _hash.Append(len);
+        _hash.Append(key);
+        BinaryPrimitives.WriteUInt32LittleEndian(len, uint.MaxValue);
+        _hash.Append(len);
+    }
 
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {

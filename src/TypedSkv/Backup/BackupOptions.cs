@@ -13,7 +13,7 @@ public enum RestoreMode
 /// <summary>Progress of a backup, restore or verify: records and (uncompressed JSON) bytes so far.</summary>
 public sealed record SkvBackupProgress(long Records, long Bytes, long? TotalRecords);
 
-public sealed class BackupOptions
+public sealed partial class BackupOptions
 {
     /// <summary>Back up only keys starting with this text (UTF-8). Ignored when <see cref="PrefixBytes"/> is set.</summary>
     public string? Prefix { get; set; }
@@ -38,7 +38,7 @@ public sealed class BackupOptions
     internal byte[] GetPrefix() => Backup.BackupFormat.PrefixOf(Prefix, PrefixBytes);
 }
 
-public sealed class RestoreOptions
+public sealed partial class RestoreOptions
 {
     public RestoreMode Mode { get; set; } = RestoreMode.Merge;
 
@@ -72,7 +72,7 @@ public sealed class RestoreOptions
     public CancellationToken CancellationToken { get; set; }
 }
 
-public sealed class VerifyOptions
+public sealed partial class VerifyOptions
 {
     /// <summary>Read the file as gzip; null = decided by the file's first bytes (gzip magic).</summary>
     public bool? Gzip { get; set; }

@@ -21,7 +21,8 @@ internal static class BackupRestorer
 
         // A server backend cannot take the restore in one transaction: check the whole file first (a pass without
         // writes), so a malformed backup changes nothing there either; then stream it in.
-        (CountingStream, Stream) Open() => BackupFiles.OpenRead(fullPath, options.Gzip);
+        // an encrypted file's secret is checked when it is opened, before the transaction begins
+        (CountingStream, Stream) Open() => BackupFiles.OpenRead(fullPath, options.Gzip, options.Encryption);
         if (!options.DryRun && storage is not SkvStore)
         {
             if (BackupFiles.IsSpecialFile(fullPath))
@@ -42,7 +43,7 @@ internal static class BackupRestorer
         if (!options.DryRun && storage is not SkvStore)
             throw new NotSupportedException("a restore into a server backend checks the whole backup before writing, so it reads it twice: give a file, not a stream");
         var clock = Stopwatch.StartNew();
-        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), options, write: !options.DryRun)
+        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name, options.Encryption), options, write: !options.DryRun)
             with { Duration = clock.Elapsed };
     }
 
@@ -94,14 +95,17 @@ internal static class BackupRestorer
                     continue;
                 }
                 bool firstOccurrence = backupKeys?.Add(XxHash3.HashToUInt64(key)) ?? true;
-                byte[]? old = null;
-                bool exists = before is not null && before.TryGet(key, out old);
+                bool exists = before is not null && before.ContainsKey(key);
                 if (options.MissingOnly && exists)
                 {
                     skipped++;
                     continue;
                 }
-                bool same = exists && old.AsSpan().SequenceEqual(reader.Value);
+                // the old value is read only when it is small: a large one would be held beside the new (item 11's
+                // "a value at most once"); a large value that exists counts as overwritten
+                byte[]? old = null;
+                bool same = exists && reader.Value.Length < BackupFormat.StreamedStringThreshold
+                    && before!.TryGet(key, out old) && old.AsSpan().SequenceEqual(reader.Value);
                 if (firstOccurrence)
                 {
                     if (!exists) added++;
@@ -113,7 +117,7 @@ internal static class BackupRestorer
                 if (progress is not null && reader.Records % BackupFormat.ProgressInterval == 0)
                     progress.Report(new SkvBackupProgress(reader.Records, reader.BytesRead, reader.DeclaredRecords));
             }
-            if (GzipEndCheck.IsTruncated(json)) throw reader.Error(null, ((GzipEndCheck)json).Problem);
+            if (GzipEndCheck.IsTruncated(json)) throw reader.Error(null, GzipEndCheck.Of(json)!.Problem);
             if (reader.FileProblems.Count > 0) throw reader.Error(null, reader.FileProblems[0]);
             if (replace && before is not null)
             {
@@ -133,7 +137,7 @@ internal static class BackupRestorer
         catch (SkvBackupException ex) when (GzipEndCheck.IsTruncated(json) && !ex.Problem.StartsWith("truncated gzip", StringComparison.Ordinal))
         {
             // the JSON broke off because the gzip did: say the cause, keep the record it was in
-            throw new SkvBackupException(ex.FilePath, ex.RecordIndex, ex.ByteOffset, $"{((GzipEndCheck)json).Problem}; {ex.Problem}", ex);
+            throw new SkvBackupException(ex.FilePath, ex.RecordIndex, ex.ByteOffset, $"{GzipEndCheck.Of(json)!.Problem}; {ex.Problem}", ex);
         }
         finally
         {

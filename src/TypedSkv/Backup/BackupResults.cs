@@ -81,6 +81,10 @@ public sealed class VerifyReport
     public long DuplicateKeys { get; init; }
     /// <summary>Size of the file.</summary>
     public long Bytes { get; init; }
+    /// <summary>The file is in the encryption envelope.</summary>
+    public bool Encrypted { get; init; }
+    /// <summary>"none", "gzip" or "zstd" (under the encryption, if any).</summary>
+    public string Compression { get; init; } = "none";
     public bool HasChecksum { get; init; }
     /// <summary>null when there is no checksum or its algorithm is unknown.</summary>
     public bool? ChecksumValid { get; init; }

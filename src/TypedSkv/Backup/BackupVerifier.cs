@@ -19,7 +19,7 @@ internal static class BackupVerifier
         options ??= new VerifyOptions();
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"backup file not found: {fullPath}", fullPath);
-        return Verify(fullPath, BackupFiles.OpenRead(fullPath, options.Gzip), store, options);
+        return Opened(fullPath, () => BackupFiles.OpenRead(fullPath, options.Gzip, options.Encryption), store, options);
     }
 
     /// <summary>From a stream read once (stdin, a pipe); <paramref name="name"/> is what the report calls it.</summary>
@@ -27,7 +27,30 @@ internal static class BackupVerifier
     {
         ArgumentNullException.ThrowIfNull(input);
         options ??= new VerifyOptions();
-        return Verify(name, BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name), store, options);
+        return Opened(name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name, options.Encryption), store, options);
+    }
+
+    private static VerifyReport Opened(string fullPath, Func<(CountingStream File, Stream Json)> open, ISkvStorage? store, VerifyOptions options)
+    {
+        (CountingStream File, Stream Json) opened;
+        try
+        {
+            opened = open();
+        }
+        catch (SkvBackupException ex)
+        {
+            // wrong passphrase, damaged encryption header: a report, like any other damage
+            return new VerifyReport
+            {
+                Ok = false,
+                Path = fullPath,
+                Bytes = File.Exists(fullPath) ? new FileInfo(fullPath).Length : 0,
+                Encrypted = true,
+                Problems = [new VerifyProblem(null, null, ex.Problem)],
+                ProblemCount = 1,
+            };
+        }
+        return Verify(fullPath, opened, store, options);
     }
 
     private static VerifyReport Verify(string fullPath, (CountingStream File, Stream Json) opened, ISkvStorage? store, VerifyOptions options)
@@ -84,7 +107,7 @@ internal static class BackupVerifier
                             outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
                 }
             }
-            if (GzipEndCheck.IsTruncated(json)) Add(null, null, ((GzipEndCheck)json).Problem);
+            if (GzipEndCheck.IsTruncated(json)) Add(null, null, GzipEndCheck.Of(json)!.Problem);
             foreach (string p in reader.FileProblems) Add(null, null, p);
             if (reader.PrefixProblem is { } prefixProblem) Add(null, null, prefixProblem);
         }
@@ -92,7 +115,7 @@ internal static class BackupVerifier
         {
             fatal = true;
             // the JSON broke off because the gzip did: say the cause first
-            string cause = GzipEndCheck.IsTruncated(json) ? ((GzipEndCheck)json).Problem + "; " : "";
+            string cause = GzipEndCheck.IsTruncated(json) ? GzipEndCheck.Of(json)!.Problem + "; " : "";
             Add(ex.RecordIndex, null, cause + ex.Problem + (ex.ByteOffset is { } o ? $" (near byte {o})" : ""));
         }
 
@@ -132,6 +155,8 @@ internal static class BackupVerifier
             Base64Records = base64,
             DuplicateKeys = duplicates,
             Bytes = file.SourceBytes,
+            Encrypted = json is LayeredStream { Encrypted: true },
+            Compression = (json as LayeredStream)?.Compression ?? "none",
             HasChecksum = reader.HasChecksum,
             ChecksumValid = reader.ChecksumValid,
             Problems = problems,

@@ -15,11 +15,24 @@ internal sealed class BackupWriter : IDisposable
     private readonly long _total;
     private long _records;
 
+    private readonly bool _incremental;
+
     public BackupWriter(Stream stream, long totalRecords, DateTimeOffset createdAt, bool indented, IProgress<SkvBackupProgress>? progress,
         ReadOnlySpan<byte> prefix = default)
+        : this(stream, totalRecords, createdAt, indented, progress, baseLink: null, prefix)
+    {
+    }
+
+    /// <summary>An incremental document (version 2): changes against <paramref name="baseLink"/>, counted at the end.</summary>
+    public static BackupWriter Incremental(Stream stream, DateTimeOffset createdAt, BackupLink baseLink, bool indented, IProgress<SkvBackupProgress>? progress) =>
+        new(stream, 0, createdAt, indented, progress, baseLink, default);
+
+    private BackupWriter(Stream stream, long totalRecords, DateTimeOffset createdAt, bool indented, IProgress<SkvBackupProgress>? progress, BackupLink? baseLink,
+        ReadOnlySpan<byte> prefix)
     {
         _total = totalRecords;
         _progress = progress;
+        _incremental = baseLink is not null;
         _json = new Utf8JsonWriter(stream, new JsonWriterOptions
         {
             Encoder = Utf8JsonTextEncoder.Instance,
@@ -27,21 +40,76 @@ internal sealed class BackupWriter : IDisposable
             SkipValidation = true, // the shape is fixed by this class
         });
         _json.WriteStartObject();
-        _json.WriteString(BackupFormat.VersionField, BackupFormat.Version);
-        _json.WriteString(BackupFormat.CreatedAtField, createdAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
-        _json.WriteNumber(BackupFormat.TotalRecordsField, totalRecords);
-        if (!prefix.IsEmpty)
+        _json.WriteString(BackupFormat.VersionField, _incremental ? BackupFormat.IncrementalVersion : BackupFormat.Version);
+        if (_incremental) _json.WriteString(BackupFormat.KindField, BackupFormat.IncrementalKind);
+        _json.WriteString(BackupFormat.CreatedAtField, Timestamp(createdAt));
+        if (baseLink is not null)
         {
-            // a partial backup says so: verify --db then compares only the prefix
-            if (Utf8.IsValid(prefix)) _json.WriteString(BackupFormat.PrefixField, prefix);
-            else
-            {
-                _json.WriteBase64String(BackupFormat.PrefixField, prefix);
-                _json.WriteString(BackupFormat.PrefixEncodingField, BackupFormat.Base64);
-            }
+            _json.WritePropertyName(BackupFormat.BaseField);
+            _json.WriteStartObject();
+            _json.WriteString(BackupFormat.BaseFileField, baseLink.File);
+            _json.WriteString(BackupFormat.CreatedAtField, Timestamp(baseLink.CreatedAt));
+            WriteChecksum(baseLink.Checksum);
+            _json.WriteEndObject();
+            _json.WriteString(BackupFormat.RecordsField, BackupFormat.IncrementalRecordsNote);
+            _json.WritePropertyName(BackupFormat.ChangesField);
         }
-        _json.WritePropertyName(BackupFormat.RecordsField);
+        else
+        {
+            _json.WriteNumber(BackupFormat.TotalRecordsField, totalRecords);
+            if (!prefix.IsEmpty)
+            {
+                // a partial backup says so: verify --db then compares only the prefix
+                if (Utf8.IsValid(prefix)) _json.WriteString(BackupFormat.PrefixField, prefix);
+                else
+                {
+                    _json.WriteBase64String(BackupFormat.PrefixField, prefix);
+                    _json.WriteString(BackupFormat.PrefixEncodingField, BackupFormat.Base64);
+                }
+            }
+            _json.WritePropertyName(BackupFormat.RecordsField);
+        }
         _json.WriteStartArray();
+    }
+
+    internal static string Timestamp(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private void WriteChecksum(string hex)
+    {
+        _json.WritePropertyName(BackupFormat.ChecksumField);
+        _json.WriteStartObject();
+        _json.WriteString(BackupFormat.AlgorithmField, BackupFormat.ChecksumAlgorithm);
+        _json.WriteString(BackupFormat.ChecksumValueField, hex);
+        _json.WriteEndObject();
+    }
+
+    /// <summary>A deletion (incremental documents only).</summary>
+    public void WriteDelete(ReadOnlySpan<byte> key)
+    {
+        _json.WriteStartObject();
+        _json.WriteString(BackupFormat.OpField, BackupFormat.DeleteOp);
+        WriteKey(key);
+        _json.WriteEndObject();
+        _checksum.AddDelete(key);
+        Counted();
+    }
+
+    private bool WriteKey(ReadOnlySpan<byte> key)
+    {
+        bool keyIsText = Utf8.IsValid(key);
+        if (keyIsText) _json.WriteString(BackupFormat.KeyField, key);
+        else _json.WriteBase64String(BackupFormat.KeyField, key);
+        if (!keyIsText && _incremental) _json.WriteString(BackupFormat.KeyEncodingField, BackupFormat.Base64);
+        return keyIsText;
+    }
+
+    private void Counted()
+    {
+        _records++;
+        if (_json.BytesPending >= BackupFormat.WriterFlushThreshold) _json.Flush();
+        if (_progress is not null && _records % BackupFormat.ProgressInterval == 0)
+            _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
     }
 
     public long Records => _records;
@@ -52,21 +120,25 @@ internal sealed class BackupWriter : IDisposable
     public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         _json.WriteStartObject();
-        bool keyIsText = Utf8.IsValid(key);
-        if (keyIsText) _json.WriteString(BackupFormat.KeyField, key);
-        else _json.WriteBase64String(BackupFormat.KeyField, key);
+        if (_incremental) _json.WriteString(BackupFormat.OpField, BackupFormat.Put);
+        bool keyIsText = WriteKey(key);
         bool valueIsText = IsReadableText(value);
-        if (value.Length > BackupFormat.ValueSegmentSize) WriteLargeValue(value, valueIsText);
-        else if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
-        else _json.WriteBase64String(BackupFormat.ValueField, value);
-        _json.WriteString(BackupFormat.EncodingField, valueIsText ? BackupFormat.Text : BackupFormat.Base64);
-        if (!keyIsText) _json.WriteString(BackupFormat.KeyEncodingField, BackupFormat.Base64);
+        if (value.Length > BackupFormat.ValueSegmentSize)
+        {
+            // "encoding" first, so that a reader can decode the (streamed) value as it arrives and hold it only once
+            _json.WriteString(BackupFormat.EncodingField, valueIsText ? BackupFormat.Text : BackupFormat.Base64);
+            WriteLargeValue(value, valueIsText);
+        }
+        else
+        {
+            if (valueIsText) _json.WriteString(BackupFormat.ValueField, value);
+            else _json.WriteBase64String(BackupFormat.ValueField, value);
+            _json.WriteString(BackupFormat.EncodingField, valueIsText ? BackupFormat.Text : BackupFormat.Base64);
+        }
+        if (!keyIsText && !_incremental) _json.WriteString(BackupFormat.KeyEncodingField, BackupFormat.Base64);
         _json.WriteEndObject();
         _checksum.Add(key, value);
-        _records++;
-        if (_json.BytesPending >= BackupFormat.WriterFlushThreshold) _json.Flush();
-        if (_progress is not null && _records % BackupFormat.ProgressInterval == 0)
-            _progress.Report(new SkvBackupProgress(_records, Bytes, _total));
+        Counted();
     }
 
     /// <summary>
@@ -112,11 +184,8 @@ internal sealed class BackupWriter : IDisposable
     {
         _json.WriteEndArray();
         string hex = _checksum.Hex;
-        _json.WritePropertyName(BackupFormat.ChecksumField);
-        _json.WriteStartObject();
-        _json.WriteString(BackupFormat.AlgorithmField, BackupFormat.ChecksumAlgorithm);
-        _json.WriteString(BackupFormat.ChecksumValueField, hex);
-        _json.WriteEndObject();
+        if (_incremental) _json.WriteNumber(BackupFormat.TotalChangesField, _records);
+        WriteChecksum(hex);
         _json.WriteEndObject();
         _json.Flush();
         _progress?.Report(new SkvBackupProgress(_records, Bytes, _total));

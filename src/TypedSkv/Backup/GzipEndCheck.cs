@@ -22,7 +22,10 @@ internal sealed class GzipEndCheck(Stream decompressed, CountingStream compresse
     public string Problem => $"truncated gzip: the compressed data ends after {_length} bytes of JSON without the gzip end marker (the file was cut short or damaged)";
 
     /// <summary>Whether a reader's stream is a gzip that ended early.</summary>
-    public static bool IsTruncated(Stream json) => json is GzipEndCheck { Truncated: true };
+    public static bool IsTruncated(Stream json) => Of(json) is { Truncated: true };
+
+    /// <summary>The gzip layer of a reader's stream (under the other layers' wrapper), if any.</summary>
+    public static GzipEndCheck? Of(Stream json) => json is LayeredStream layers ? layers.Gzip : json as GzipEndCheck;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 

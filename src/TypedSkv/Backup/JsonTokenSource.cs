@@ -23,6 +23,7 @@ internal sealed class JsonTokenSource : IDisposable
         public int ValueStart;
         public int ValueLength;
         public long Offset;
+        public bool Streamed;
     }
 
     private const int BatchSize = 256;
@@ -45,16 +46,28 @@ internal sealed class JsonTokenSource : IDisposable
 
     private readonly long _maxTokenBytes;
 
+    // streamed strings (see ReadValue)
+    private readonly int _streamThreshold;
+    private StringChunkHandler? _chunkHandler;
+    private bool _markStreamed;
+    private byte[] _segment = [], _unescaped = [];
+
     // maxTokenBytes: the largest single token accepted; bounds memory against a hostile "huge string" file
-    public JsonTokenSource(Stream stream, int bufferSize = BackupFormat.ReaderBufferSize, long maxTokenBytes = int.MaxValue)
+    // streamThreshold: a string value at least this large is passed on in pieces by ReadValue instead of being buffered
+    public JsonTokenSource(Stream stream, int bufferSize = BackupFormat.ReaderBufferSize, long maxTokenBytes = int.MaxValue,
+        int streamThreshold = BackupFormat.StreamedStringThreshold)
     {
         _stream = stream;
+        _streamThreshold = Math.Max(streamThreshold, 64);
         _maxTokenBytes = Math.Clamp(maxTokenBytes, 4, Array.MaxLength);
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bufferSize, 4));
         _state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
     }
 
     public JsonTokenType TokenType => _current.Type;
+
+    /// <summary>The current string token was passed to the handler of <see cref="ReadValue"/> in pieces; <see cref="Value"/> is empty.</summary>
+    public bool IsStreamed => _current.Streamed;
 
     /// <summary>Nesting depth of the current token (as <see cref="Utf8JsonReader.CurrentDepth"/>).</summary>
     public int Depth => _current.Depth;
@@ -100,6 +113,25 @@ internal sealed class JsonTokenSource : IDisposable
                 return false;
             }
             Refill();
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="Read"/>, for a token that is a property's value: when it is a string too large to buffer (at
+    /// least the stream threshold), its unescaped content goes to <paramref name="onChunk"/> in pieces of at most the
+    /// threshold, as it is read, and the token comes back with <see cref="IsStreamed"/> set. Memory stays bounded
+    /// whatever the string's size; the BCL reader still validates and unescapes every piece.
+    /// </summary>
+    public bool ReadValue(StringChunkHandler onChunk)
+    {
+        _chunkHandler = onChunk;
+        try
+        {
+            return Read();
+        }
+        finally
+        {
+            _chunkHandler = null;
         }
     }
 
@@ -156,6 +188,13 @@ internal sealed class JsonTokenSource : IDisposable
         t.Depth = reader.CurrentDepth;
         t.Offset = _consumedBefore + _start + reader.TokenStartIndex;
         t.InArena = false;
+        t.Streamed = false;
+        if (_markStreamed && t.Type == JsonTokenType.String)
+        {
+            // the "" that stands in for a string streamed by StreamString
+            t.Streamed = true;
+            _markStreamed = false;
+        }
         t.ValueStart = t.ValueLength = 0;
         if (t.Type is JsonTokenType.String or JsonTokenType.PropertyName or JsonTokenType.Number)
         {
@@ -231,6 +270,8 @@ internal sealed class JsonTokenSource : IDisposable
             _start = 0;
             _end = pending;
         }
+        if (_end == _buffer.Length && _chunkHandler is not null && _buffer.Length >= _streamThreshold && StreamString(_chunkHandler))
+            return;
         if (_end == _buffer.Length)
         {
             // one token larger than the buffer: grow (this is the only growth)
@@ -246,6 +287,137 @@ internal sealed class JsonTokenSource : IDisposable
         else _end += n;
     }
 
+    // ------------------------------------------------------------------ streamed strings
+
+    private static bool IsJsonSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
+
+    /// <summary>
+    /// The pending bytes (the buffer is full of them) should start a string value: optional whitespace, an optional
+    /// ':' (the separator after the property name, which the reader consumes with the value) and a quote. Streams
+    /// the content to <paramref name="onChunk"/>: each piece is cut where no escape or UTF-8 sequence is split (and
+    /// never between the halves of a surrogate pair), quoted again and given to a fresh Utf8JsonReader, which
+    /// validates and unescapes it. When the closing quote is found the string is replaced by <c>""</c> in the buffer,
+    /// so the saved reader state carries on as if it had read a string. False when the pending bytes are not a string.
+    /// </summary>
+    private bool StreamString(StringChunkHandler onChunk)
+    {
+        int p = _start;
+        while (p < _end && IsJsonSpace(_buffer[p])) p++;
+        if (p < _end && _buffer[p] == (byte)':')
+        {
+            p++;
+            while (p < _end && IsJsonSpace(_buffer[p])) p++;
+        }
+        if (p >= _end || _buffer[p] != (byte)'"' || p - _start > 4096) return false;
+
+        // layout from now on: [0, prefixLength) what precedes the quote, then the quote, then unconsumed content
+        byte[] prefix = _buffer.AsSpan(_start, p - _start).ToArray();
+        int contentStart = prefix.Length + 1;
+        Compact(prefix, p + 1);
+        int pos = contentStart;
+        if (_segment.Length < _buffer.Length + 2) _segment = new byte[_buffer.Length + 2];
+        if (_unescaped.Length < _buffer.Length) _unescaped = new byte[_buffer.Length];
+
+        while (true)
+        {
+            int cut = SafeCut(pos, out bool end);
+            if (cut > pos)
+            {
+                Unescape(_buffer.AsSpan(pos, cut - pos), onChunk);
+                pos = cut;
+            }
+            if (end)
+            {
+                // the closing quote is at pos: put prefix + opening quote right before it
+                int newStart = pos - 1 - prefix.Length;
+                prefix.CopyTo(_buffer.AsSpan(newStart));
+                _buffer[pos - 1] = (byte)'"';
+                _consumedBefore += newStart;
+                _buffer.AsSpan(newStart, _end - newStart).CopyTo(_buffer);
+                _end -= newStart;
+                _start = 0;
+                _markStreamed = true;
+                return true;
+            }
+            // keep the unconsumed tail, read more
+            int dropped = pos - contentStart;
+            Compact(prefix, pos);
+            _consumedBefore += dropped;
+            pos = contentStart;
+            int n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            if (n <= 0) throw new JsonException("unexpected end of file inside a string (truncated file?)");
+            _end += n;
+        }
+    }
+
+    /// <summary>Moves prefix + quote to the front of the buffer and the bytes from <paramref name="from"/> after them.</summary>
+    private void Compact(byte[] prefix, int from)
+    {
+        int rest = _end - from;
+        _buffer.AsSpan(from, rest).CopyTo(_buffer.AsSpan(prefix.Length + 1));
+        prefix.CopyTo(_buffer.AsSpan());
+        _buffer[prefix.Length] = (byte)'"';
+        _start = 0;
+        _end = prefix.Length + 1 + rest;
+    }
+
+    /// <summary>The end of the longest piece from <paramref name="pos"/> that splits nothing; <paramref name="end"/>: it ends at the closing quote.</summary>
+    private int SafeCut(int pos, out bool end)
+    {
+        end = false;
+        int i = pos;
+        while (true)
+        {
+            int j = _buffer.AsSpan(i, _end - i).IndexOfAny((byte)'"', (byte)'\\');
+            if (j < 0) return Utf8Boundary(i, _end);
+            i += j;
+            if (_buffer[i] == (byte)'"')
+            {
+                end = true;
+                return i;
+            }
+            int length = i + 1 < _end && _buffer[i + 1] == (byte)'u' ? 6 : 2;
+            // a high surrogate escape goes with the escape after it (the BCL rejects a lone one either way)
+            if (length == 6 && i + 3 < _end && _buffer[i + 2] is (byte)'d' or (byte)'D' && _buffer[i + 3] is (byte)'8' or (byte)'9' or (byte)'a' or (byte)'b' or (byte)'A' or (byte)'B')
+                length = 12;
+            if (i + length > _end) return i;
+            i += length;
+        }
+    }
+
+    /// <summary><paramref name="end"/>, or the start of a UTF-8 sequence it would cut.</summary>
+    private int Utf8Boundary(int from, int end)
+    {
+        for (int t = end - 1; t >= Math.Max(from, end - 4); t--)
+        {
+            byte b = _buffer[t];
+            if ((b & 0xC0) == 0x80) continue; // continuation byte
+            int needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return t + needed > end ? t : end;
+        }
+        return end;
+    }
+
+    private void Unescape(ReadOnlySpan<byte> piece, StringChunkHandler onChunk)
+    {
+        _segment[0] = (byte)'"';
+        piece.CopyTo(_segment.AsSpan(1));
+        _segment[piece.Length + 1] = (byte)'"';
+        var reader = new Utf8JsonReader(_segment.AsSpan(0, piece.Length + 2), isFinalBlock: true, state: default);
+        int n;
+        try
+        {
+            reader.Read();
+            n = reader.ValueIsEscaped ? reader.CopyString(_unescaped) : reader.ValueSpan.Length;
+            if (!reader.ValueIsEscaped) reader.ValueSpan.CopyTo(_unescaped);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException(ex.Message, ex);
+        }
+        onChunk(_unescaped.AsSpan(0, n));
+    }
+
     public void Dispose()
     {
         var b = _buffer;
@@ -253,3 +425,6 @@ internal sealed class JsonTokenSource : IDisposable
         if (b.Length > 0) ArrayPool<byte>.Shared.Return(b);
     }
 }
+
+/// <summary>Receives a streamed string's unescaped content, piece by piece (see <see cref="JsonTokenSource.ReadValue"/>).</summary>
+internal delegate void StringChunkHandler(ReadOnlySpan<byte> piece);

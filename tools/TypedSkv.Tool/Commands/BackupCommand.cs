@@ -21,13 +21,16 @@ public static class BackupCommand
         "dotnet skv backup app.skv users.json --prefix user:",
         "dotnet skv backup app.skv - --gzip > app.json.gz",
         "dotnet skv backup redis://127.0.0.1:7000,127.0.0.1:7001 backups/cluster.json",
+        "SKV_PASSPHRASE=... dotnet skv backup app.skv backups/full.json.zst --encrypt",
+        "dotnet skv backup app.skv backups/mon.json.zst --encrypt --passphrase-file /etc/skv/pass --incremental backups/full.json.zst",
     ];
 
     /// <summary>
     /// <c>backup db -</c>: the backup goes to stdout (gzip with --gzip), so the report goes to stderr. No temporary
     /// file and no rename; a failure midway leaves a partial document, which verify and restore reject.
     /// </summary>
-    private static int ToStdout(TextWriter stderr, string db, string? prefix, bool gzip, bool timestamp, int? keep, OutputSettings o)
+    private static int ToStdout(TextWriter stderr, string db, string? prefix, bool gzip, bool timestamp, int? keep, OutputSettings o,
+        bool zstd, BackupEncryption? encryption, string? incremental)
     {
         if (timestamp || keep is not null) throw SkvToolException.Usage("--timestamp and --keep name files: they do not apply to - (stdout)");
         if (o.Json) throw SkvToolException.Usage("--json writes its document to stdout, which - (stdout) holds the backup on: leave one out");
@@ -37,6 +40,9 @@ public static class BackupCommand
         {
             Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
             Gzip = gzip,
+            Zstd = zstd,
+            Encryption = encryption,
+            IncrementalBase = incremental,
         });
         output.Flush();
         stderr.WriteLine($"backed up {result.Records} records from {db} to stdout ({Sizes.Format(result.Bytes)}) in {Sizes.Seconds(result.Duration)}");
@@ -56,31 +62,49 @@ public static class BackupCommand
             HelpName = "N",
             CustomParser = ListCommand.PositiveInt,
         };
+        var zstd = new Option<bool>("--zstd") { Description = "Compress with zstd (adds .zst to the file name when missing). A name ending in .zst is compressed anyway." };
+        var encrypt = new Option<bool>("--encrypt") { Description = $"Encrypt the backup (AES-256-GCM, key from the passphrase with PBKDF2-HMAC-SHA256). Passphrase: --passphrase-file or {BackupSecrets.EnvironmentVariable}." };
+        var passphraseFile = BackupSecrets.CreatePassphraseFile();
+        var incremental = new Option<string?>("--incremental")
+        {
+            Description = "Write only what changed since this backup (a full one, or the last file of a chain; earlier files are found by name in its folder): puts and deletions.",
+            HelpName = "base",
+        };
         var noProgress = CommonOptions.CreateNoProgress();
         var command = new Command(Name, "Write a point-in-time backup of a store to a JSON file. Opens the store read-only, so it works while another process writes to it.")
         {
-            db, file, prefix, gzip, timestamp, keep, noProgress,
+            db, file, prefix, gzip, timestamp, keep, zstd, encrypt, passphraseFile, incremental, noProgress,
         };
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(prefix),
-            pr.GetValue(gzip), pr.GetValue(timestamp), pr.GetValue(keep), common.Read(pr, noProgress)));
+            pr.GetValue(gzip), pr.GetValue(timestamp), pr.GetValue(keep), common.Read(pr, noProgress),
+            pr.GetValue(zstd), pr.GetValue(encrypt), pr.GetValue(passphraseFile), pr.GetValue(incremental)));
         return command;
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, string? prefix = null, bool gzip = false,
-        bool timestamp = false, int? keep = null, OutputSettings? output = null) =>
+        bool timestamp = false, int? keep = null, OutputSettings? output = null,
+        bool zstd = false, bool encrypt = false, string? passphraseFile = null, string? incremental = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             if (keep is not null && !timestamp)
                 throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
             if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
             if (!Stores.IsRedis(db)) Stores.RequireExisting(db);
-            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o);
+            if (gzip && zstd) throw SkvToolException.Usage("--gzip and --zstd: choose one");
+            if (incremental is not null && prefix is not null) throw SkvToolException.Usage("--incremental covers the whole store: --prefix cannot be combined with it");
+            if (incremental is not null) Stores.RequireFile(incremental, "base backup");
+            if (incremental is not null && keep is not null)
+                throw SkvToolException.Usage("--keep with --incremental would delete files the chain needs: rotate whole chains instead (docs/cli.md, nightly script)");
+            if (passphraseFile is not null && !encrypt) throw SkvToolException.Usage("--passphrase-file needs --encrypt (backups are encrypted only when asked)");
+            var encryption = encrypt ? BackupSecrets.ForEncrypting(passphraseFile) : null;
+            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o, zstd, encryption, incremental);
             // a path that is this process's stdout (/dev/stdout, a link to it): the report must not go into the backup
             bool toStdout = !OperatingSystem.IsWindows() && SkvFileIdentity.SameFile(file, "/dev/stdout");
             if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
 
             if (Directory.Exists(file)) throw SkvToolException.Usage($"{file} is a directory: name the backup file in it, e.g. {Path.Combine(file, "app.json")}");
-            string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz" : file;
+            string basePath = gzip && !file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file + ".gz"
+                : zstd && !file.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) ? file + ".zst" : file;
             string? directory = Path.GetDirectoryName(Path.GetFullPath(basePath));
             if (directory is not null) Directory.CreateDirectory(directory);
 
@@ -91,6 +115,9 @@ public static class BackupCommand
                 {
                     Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                     Gzip = gzip ? true : null,
+                    Zstd = zstd ? true : null,
+                    Encryption = encryption,
+                    IncrementalBase = incremental,
                     // a timestamped name is never reused: a backup finishing under the same name first wins, this one takes the next
                     Overwrite = !timestamp,
                 };
@@ -133,13 +160,18 @@ public static class BackupCommand
 
             if (o.Json)
             {
-                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new BackupDocument(db, result.Path, result.Records, result.Bytes, result.Checksum, (long)result.Duration.TotalMilliseconds, pruned));
+                JsonOutput.Write(stdout, o, Name, ExitCode.Ok, new BackupDocument(db, result.Path, result.Records, result.Bytes, result.Checksum, (long)result.Duration.TotalMilliseconds, pruned)
+                {
+                    Encrypted = encryption is not null,
+                    IncrementalBase = incremental,
+                });
             }
             else
             {
                 var report = toStdout ? stderr : stdout;
                 string size = result.Bytes >= 0 ? Sizes.Format(result.Bytes) : "written as a stream";
-                report.WriteLine($"backed up {result.Records} records from {db} to {result.Path} ({size}) in {Sizes.Seconds(result.Duration)}");
+                string what = incremental is null ? $"{result.Records} records" : $"{result.Records} changes since {incremental}";
+                report.WriteLine($"backed up {what} from {db} to {result.Path}{(encryption is null ? "" : " (encrypted)")} ({size}) in {Sizes.Seconds(result.Duration)}");
                 foreach (string p in pruned) report.WriteLine($"deleted old backup {p}");
             }
             return (int)ExitCode.Ok;

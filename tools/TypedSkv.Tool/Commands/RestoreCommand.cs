@@ -31,12 +31,13 @@ public static class RestoreCommand
         "dotnet skv restore app.skv backups/app.json --key user:42 --dry-run",
         "dotnet skv restore app.skv backups/app.json.gz --prefix user: --missing-only",
         "zcat backups/app.json.gz | dotnet skv restore new.skv -",
+        "dotnet skv restore app.skv backups/week/full.json.zst backups/week/mon.json.zst backups/week/tue.json.zst --until 2026-12-01T12:00:00Z",
     ];
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var db = CommonOptions.DbArgument(redis: true);
-        var file = new Argument<string>("file") { Description = "The backup file to read (.json, or gzip-compressed; recognised by its first bytes); - reads stdin." };
+        var files = ChainArguments.Create("The backup file to read (.json, gzip, zstd or encrypted: recognised by its first bytes); - reads stdin. For a chain: the full backup, then its incrementals in order.");
         var mode = new Option<RestoreModeArg>("--mode")
         {
             Description = "merge: keep other keys, the backup's keys overwrite; replace: the store (or, with --key/--prefix, the selected keys) holds exactly the backup afterwards.",
@@ -65,14 +66,17 @@ public static class RestoreCommand
         };
         var missingOnly = new Option<bool>("--missing-only") { Description = "Restore only keys the store does not hold; never change an existing key." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Read and validate the whole backup and print what a restore would do (added, overwritten, unchanged, removed); write nothing, take no lock." };
+        var until = ChainArguments.CreateUntil();
+        var passphraseFile = BackupSecrets.CreatePassphraseFile();
         var noProgress = CommonOptions.CreateNoProgress();
         var wait = CommonOptions.CreateWait();
         var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
         {
-            db, file, mode, keys, prefixes, missingOnly, dryRun, noProgress, wait,
+            db, files, mode, keys, prefixes, missingOnly, dryRun, until, passphraseFile, noProgress, wait,
         };
-        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(mode),
-            pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait)));
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(files)[0], pr.GetValue(mode),
+            pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait),
+            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until))));
         return command;
     }
 
@@ -85,12 +89,19 @@ public static class RestoreCommand
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
-        bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null) =>
+        bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null,
+        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             selection ??= Selection.All;
             bool stdin = file == "-";
             if (!stdin) Stores.RequireFile(file, "backup file");
+            if (stdin && (incrementals is { Count: > 0 } || until is not null))
+                throw SkvToolException.Usage("- (stdin) holds one backup: a chain, and --until, need its files");
+            var chain = stdin ? null : ChainArguments.Chain(file, incrementals, until);
+            // the passphrase is checked against the file's header before the store is opened or created
+            var encryption = BackupSecrets.Read(passphraseFile);
+            if (!stdin) ChainArguments.CheckSecret(chain ?? [file], encryption);
             if (selection.MissingOnly && mode == RestoreModeArg.Replace)
                 throw SkvToolException.Usage("--missing-only adds what the store lacks and cannot be combined with --mode replace");
             if (selection.Prefixes.Any(p => p.Length == 0)) throw SkvToolException.Usage("--prefix must not be empty");
@@ -106,13 +117,15 @@ public static class RestoreCommand
                 Prefixes = [.. selection.Prefixes.Select(Encoding.UTF8.GetBytes)],
                 MissingOnly = selection.MissingOnly,
                 CancellationToken = cancel.Token,
+                Encryption = encryption,
+                Until = until,
             };
             string label = dryRun ? "restore (dry run)" : "restore";
             int Run(Func<RestoreResult> restore)
             {
                 try
                 {
-                    return Report(stdout, o, db, stdin ? "stdin" : file, dryRun, ProgressDisplay.Run(stderr, o.Progress, label, sink =>
+                    return Report(stdout, o, db, stdin ? "stdin" : chain is null ? file : string.Join(" ", chain), dryRun, ProgressDisplay.Run(stderr, o.Progress, label, sink =>
                     {
                         options.Progress = BackupProgress.From(sink);
                         return restore();
@@ -126,6 +139,7 @@ public static class RestoreCommand
             Stream Input() => Console.OpenStandardInput();
             int Restore(ISkvStorage storage) => Run(() => stdin
                 ? SkvBackup.Restore(storage, Input(), "stdin", options)
+                : chain is not null ? SkvBackup.Restore(storage, chain, options)
                 : SkvBackup.Restore(storage, file, options));
 
             // Redis / Redis Cluster / Garnet: the file is checked whole first, then written pipelined (not atomic
@@ -164,6 +178,7 @@ public static class RestoreCommand
                     // with nothing and creates nothing.
                     return Run(() => stdin
                         ? SkvBackup.RestoreToNewStore(db, Input(), "stdin", options)
+                        : chain is not null ? SkvBackup.RestoreToNewStore(db, chain, options)
                         : SkvBackup.RestoreToNewStore(db, file, options));
                 }
                 catch (SkvStoreExistsException ex) when (stdin)

@@ -15,39 +15,51 @@ public static class VerifyCommand
     [
         "dotnet skv verify backups/app.json",
         "dotnet skv verify backups/app.json.gz --db app.skv --json",
+        "dotnet skv verify backups/week/full.json.zst backups/week/mon.json.zst --db app.skv",
     ];
 
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
-        var file = new Argument<string>("file") { Description = "The backup file to check (.json, or gzip-compressed; recognised by its first bytes); - reads stdin." };
+        var files = ChainArguments.Create("The backup file to check (.json, gzip, zstd or encrypted: recognised by its first bytes); - reads stdin. For a chain: the full backup, then its incrementals in order.");
         var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
             Description = "With --db: only store keys with this prefix count as missing from the backup. A backup taken with --prefix records its prefix, which is used when this is not given.",
             HelpName = "P",
         };
+        var until = ChainArguments.CreateUntil();
+        var passphraseFile = BackupSecrets.CreatePassphraseFile();
         var noProgress = CommonOptions.CreateNoProgress();
         var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksum; with --db also compare it with a store, key by key. Exit 1 on any problem or difference, naming the record where it can.")
         {
-            file, db, prefix, noProgress,
+            files, db, prefix, until, passphraseFile, noProgress,
         };
-        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(file), pr.GetValue(db), pr.GetValue(prefix), common.Read(pr, noProgress)));
+        command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(files)[0], pr.GetValue(db), pr.GetValue(prefix), common.Read(pr, noProgress),
+            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until))));
         return command;
     }
 
-    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null) =>
+    public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null,
+        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             bool stdin = file == "-";
             if (!stdin) Stores.RequireFile(file, "backup file");
             if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
+            if (stdin && (incrementals is { Count: > 0 } || until is not null))
+                throw SkvToolException.Usage("- (stdin) holds one backup: a chain, and --until, need its files");
+            var chain = stdin ? null : ChainArguments.Chain(file, incrementals, until);
+            var encryption = BackupSecrets.Read(passphraseFile);
+            if (!stdin) ChainArguments.CheckSecret(chain ?? [file], encryption);
             VerifyReport report;
             if (db is null)
             {
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
                 {
-                    var options = new VerifyOptions { Progress = BackupProgress.From(sink) };
-                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), "stdin", options) : SkvBackup.Verify(file, options);
+                    var options = new VerifyOptions { Progress = BackupProgress.From(sink), Encryption = encryption };
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), "stdin", options)
+                        : chain is not null ? SkvBackup.Verify(chain, null, options, until)
+                        : SkvBackup.Verify(file, options);
                 });
             }
             else
@@ -59,8 +71,11 @@ public static class VerifyCommand
                     {
                         Prefix = string.IsNullOrEmpty(prefix) ? null : prefix,
                         Progress = BackupProgress.From(sink),
+                        Encryption = encryption,
                     };
-                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), store, "stdin", options) : SkvBackup.Verify(file, store, options);
+                    return stdin ? SkvBackup.Verify(Console.OpenStandardInput(), store, "stdin", options)
+                        : chain is not null ? SkvBackup.Verify(chain, store, options, until)
+                        : SkvBackup.Verify(file, store, options);
                 });
             }
 
@@ -73,7 +88,12 @@ public static class VerifyCommand
                 JsonOutput.Write(stdout, o, Name, code, new VerifyDocument(report.Path, db, report.Version, report.Prefix, report.Format, report.Records, report.DeclaredRecords,
                     report.TextRecords, report.Base64Records, report.Bytes, report.DuplicateKeys, report.HasChecksum, report.ChecksumValid, report.ProblemCount,
                     [.. report.Problems.Select(p => new VerifyProblemEntry(p.RecordIndex, p.Key, p.Message))],
-                    c is null ? null : new ComparisonEntry(c.Matching, c.MissingInStore, c.ExtraInStore, c.DifferentValues)));
+                    c is null ? null : new ComparisonEntry(c.Matching, c.MissingInStore, c.ExtraInStore, c.DifferentValues))
+                {
+                    CreatedAt = report.CreatedAt?.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    Encrypted = report.Encrypted,
+                    Compression = report.Compression,
+                });
             }
             else
             {

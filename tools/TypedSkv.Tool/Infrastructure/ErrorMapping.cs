@@ -13,6 +13,8 @@ public static class ErrorMapping
         // the data itself is damaged or is not what it claims to be: a data problem
         SkvCorruptionException or SkvFormatException => (ExitCode.DataProblem, ex.Message),
         SkvBackupException => (ExitCode.DataProblem, ex.Message),
+        // an encrypted backup and no passphrase (or a key where a passphrase is needed): usage
+        SkvBackupSecretException s => (ExitCode.UsageOrIoError, BackupSecrets.Hint(s)),
         // a Redis server unreachable, gone or timed out, or a command it refused (e.g. keys of one operation in
         // different cluster slots): an I/O error
         // StackExchange.Redis's text advises connection-string settings (abortConnect=false): say what failed instead

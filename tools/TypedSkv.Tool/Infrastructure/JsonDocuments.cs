@@ -45,7 +45,11 @@ public sealed record ListDocument(string Path, string? Prefix, long Count, bool 
 
 public sealed record CompactDocument(string Path, long LiveRecords, long BytesBefore, long BytesAfter, long BytesReclaimed, long DurationMs) : ToolDocument;
 
-public sealed record BackupDocument(string Path, string File, long Records, long Bytes, string? Checksum, long DurationMs, IReadOnlyList<string> Pruned) : ToolDocument;
+public sealed record BackupDocument(string Path, string File, long Records, long Bytes, string? Checksum, long DurationMs, IReadOnlyList<string> Pruned) : ToolDocument
+{
+    public bool Encrypted { get; init; }
+    public string? IncrementalBase { get; init; }
+}
 
 public sealed record RestoreDocument(string Path, string File, long Records, long Added, long Overwritten, long Unchanged, long Removed, long Skipped,
     bool Counted, long Bytes, string Mode, bool DryRun, string Format, long DurationMs) : ToolDocument;
@@ -56,7 +60,14 @@ public sealed record ComparisonEntry(long Matching, long MissingInStore, long Ex
 
 public sealed record VerifyDocument(string File, string? Db, string? Version, string? Prefix, string Format, long Records, long? DeclaredRecords,
     long TextRecords, long Base64Records, long Bytes, long DuplicateKeys, bool HasChecksum, bool? ChecksumValid, long ProblemCount,
-    IReadOnlyList<VerifyProblemEntry> Problems, ComparisonEntry? Comparison) : ToolDocument;
+    IReadOnlyList<VerifyProblemEntry> Problems, ComparisonEntry? Comparison) : ToolDocument
+{
+    /// <summary>The file's created_at (for a chain: its last file's), RFC 3339 UTC.</summary>
+    public string? CreatedAt { get; init; }
+    public bool Encrypted { get; init; }
+    /// <summary>"none", "gzip" or "zstd".</summary>
+    public string Compression { get; init; } = "none";
+}
 
 public sealed record TornTailEntry(long Offset, long Bytes);
 
