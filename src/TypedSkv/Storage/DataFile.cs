@@ -211,17 +211,14 @@ internal sealed class DataFile
             Volatile.Write(ref _appendEnd, offset + size);
             return offset;
         }
-        // larger than the whole buffer: goes straight to the file (the buffer is empty here)
-        byte[] rec = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            RecordFormat.Write(rec.AsSpan(0, size), offset, kind, flags, key, value);
-            _seam.Write(_handle, Path, rec.AsSpan(0, size), offset);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rec);
-        }
+        // larger than the whole buffer: goes straight to the file (the buffer is empty here), the header and key first,
+        // then the value from the caller's memory as it is: a 1 GiB value is never copied into a second 1 GiB array
+        int headLength = RecordFormat.HeaderSize + key.Length;
+        Span<byte> head = stackalloc byte[RecordFormat.HeaderSize + RecordFormat.MaxKeyLength];
+        head = head[..headLength];
+        RecordFormat.WriteHead(head, offset, kind, flags, key, value);
+        _seam.Write(_handle, Path, head, offset);
+        _seam.Write(_handle, Path, value, offset + headLength);
         Volatile.Write(ref _appendEnd, offset + size);
         Volatile.Write(ref _flushedEnd, offset + size);
         Interlocked.MemoryBarrier();

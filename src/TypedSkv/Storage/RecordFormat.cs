@@ -77,6 +77,24 @@ internal static class RecordFormat
         BinaryPrimitives.WriteUInt64LittleEndian(dest, Hash(dest[8..size], offset));
     }
 
+    /// <summary>
+    /// Writes a record's header and key into <paramref name="dest"/> (HeaderSize + key length bytes), with the checksum
+    /// computed over them and <paramref name="value"/>, for a value written separately right after them.
+    /// </summary>
+    public static void WriteHead(Span<byte> dest, long offset, RecordKind kind, RecordFlags flags,
+        ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        dest[8] = (byte)kind;
+        dest[9] = (byte)flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)key.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(dest[12..], value.Length);
+        key.CopyTo(dest[HeaderSize..]);
+        var hasher = new XxHash3(offset);
+        hasher.Append(dest[8..(HeaderSize + key.Length)]);
+        hasher.Append(value);
+        BinaryPrimitives.WriteUInt64LittleEndian(dest, hasher.GetCurrentHashAsUInt64());
+    }
+
     /// <summary>Decoded fixed part of a record header.</summary>
     public readonly record struct Header(ulong Hash, RecordKind Kind, RecordFlags Flags, int KeyLength, int ValueLength)
     {
