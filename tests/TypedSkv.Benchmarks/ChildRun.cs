@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TypedSkv.Benchmarks;
+
+/// <summary>
+/// One measurement in a process of its own, so its memory figures belong to one system: <c>--child load</c> writes
+/// the records, <c>--child open</c> reopens and reads. Each prints one line, <c>RESULT name=value ...</c>, that
+/// <see cref="Parse"/> reads back in the parent.
+/// </summary>
+public static class ChildRun
+{
+    public const int LoadBatch = 1000;
+
+    public static IKvSystem Create(string name) => name switch
+    {
+        "TypedSkv" => new TypedSkvSystem(),
+        "SQLite" => new SqliteSystem(),
+        "LiteDB" => new LiteDbSystem(),
+        "AppendLog+Dict" => new AppendLogSystem(),
+        "LMDB" => new LmdbSystem(),
+        "RocksDB" => new RocksDbSystem(),
+        _ => throw new ArgumentException("unknown system " + name),
+    };
+
+    /// <summary>args: load|open system dir n [reads]</summary>
+    public static int Run(string[] args, TextWriter output)
+    {
+        string system = args[1], dir = args[2];
+        long n = long.Parse(args[3], CultureInfo.InvariantCulture);
+        var result = args[0] switch
+        {
+            "load" => Load(system, dir, n),
+            "open" => Open(system, dir, n, args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 0),
+            _ => throw new ArgumentException("unknown child command " + args[0]),
+        };
+        output.WriteLine("RESULT " + string.Join(' ', result.Select(kv => $"{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}")));
+        return 0;
+    }
+
+    /// <summary>Records 0..n-1 in batches (random key order: the keys are hashes of i), non-durable, then a clean close.</summary>
+    private static Dictionary<string, double> Load(string system, string dir, long n)
+    {
+        Directory.CreateDirectory(dir);
+        using var s = Create(system);
+        s.Open(dir, durable: false);
+        var pairs = new (byte[], byte[])[LoadBatch];
+        for (int j = 0; j < LoadBatch; j++) pairs[j] = (new byte[BenchData.KeyBytes], new byte[BenchData.ValueBytes]);
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < n; i += LoadBatch)
+        {
+            int len = (int)Math.Min(LoadBatch, n - i);
+            for (int j = 0; j < len; j++)
+            {
+                BenchData.WriteKey(i + j, pairs[j].Item1);
+                BenchData.WriteValue(i + j, pairs[j].Item2);
+            }
+            s.PutBatch(pairs.AsSpan(0, len));
+        }
+        s.Close();
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new()
+        {
+            ["load_s"] = seconds,
+            ["load_rate"] = n / seconds,
+            ["load_peak_mib"] = ProcessMemory.Read().PeakRssMiB,
+            ["file_mib"] = DirectoryBytes(dir) / (1024.0 * 1024),
+        };
+    }
+
+    /// <summary>
+    /// Reopen after a clean close in this fresh process. The memory figures come from the first open (nothing else
+    /// allocated before it but the runtime); its time includes compiling the open's code. The store is then read
+    /// warm, closed, and opened a second time: that open's time is the open's own, with the code already compiled.
+    /// </summary>
+    private static Dictionary<string, double> Open(string system, string dir, long n, int reads)
+    {
+        double fileMiB = DirectoryBytes(dir) / (1024.0 * 1024);
+        var before = ProcessMemory.Read();
+        var result = new Dictionary<string, double> { ["file_mib"] = fileMiB, ["anon_before_mib"] = before.RssAnonMiB };
+        using (var s = Create(system))
+        {
+            var sw = Stopwatch.StartNew();
+            s.Open(dir, durable: false);
+            result["open_first_ms"] = sw.Elapsed.TotalMilliseconds;
+            var afterOpen = ProcessMemory.Read();
+            result["anon_open_mib"] = afterOpen.RssAnonMiB;
+            result["file_open_mib"] = afterOpen.RssFileMiB;
+            if (reads > 0)
+            {
+                ReadPass(s, n, reads, threads: 1, seed: 1); // warm-up: pages mapped, caches filled
+                result["reads1"] = ReadPass(s, n, reads, threads: 1, seed: 2);
+                result["reads2"] = ReadPass(s, n, reads, threads: 2, seed: 3);
+                result["anon_reads_mib"] = ProcessMemory.Read().RssAnonMiB;
+            }
+            result["peak_mib"] = ProcessMemory.Read().PeakRssMiB;
+            s.Close();
+        }
+        using (var s = Create(system))
+        {
+            var sw = Stopwatch.StartNew();
+            s.Open(dir, durable: false);
+            result["open_ms"] = sw.Elapsed.TotalMilliseconds;
+            s.Close();
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Random point reads of existing keys on dedicated threads; ops/s. Keys are computed per read (about 15 ns,
+    /// the same for every system) rather than held in a list that would count in the process's memory.
+    /// </summary>
+    public static double ReadPass(IKvSystem s, long n, int reads, int threads, int seed)
+    {
+        var readers = Enumerable.Range(0, threads).Select(_ => s.ReaderForThread()).ToArray();
+        int per = reads / threads;
+        long misses = 0;
+        var sw = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var get = readers[t];
+            var key = new byte[BenchData.KeyBytes];
+            ulong state = BenchData.Mix((ulong)(seed * 1000 + t));
+            for (int i = 0; i < per; i++)
+            {
+                state = BenchData.Mix(state);
+                BenchData.WriteKey((long)(state % (ulong)n), key);
+                if (get(key) is null) Interlocked.Increment(ref misses);
+            }
+        })).ToArray();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) w.Join();
+        double rate = per * threads / sw.Elapsed.TotalSeconds;
+        if (misses > 0) throw new InvalidOperationException($"{s.Name}: {misses} reads found nothing");
+        return rate;
+    }
+
+    public static long DirectoryBytes(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    /// <summary>Runs this program as a child (same build) and returns its RESULT figures.</summary>
+    public static Dictionary<string, double> Spawn(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TypedSkv.Benchmarks.dll"));
+        psi.ArgumentList.Add("--child");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"child '{string.Join(' ', args)}' failed ({p.ExitCode}): {stderr.Result}{stdout}");
+        return Parse(stdout);
+    }
+
+    public static Dictionary<string, double> Parse(string stdout)
+    {
+        string line = stdout.Split('\n').Last(l => l.StartsWith("RESULT "));
+        return line["RESULT ".Length..].Trim().Split(' ')
+            .Select(p => p.Split('='))
+            .ToDictionary(p => p[0], p => double.Parse(p[1], CultureInfo.InvariantCulture));
+    }
+}
