@@ -198,7 +198,14 @@ public sealed class LiteDbSystem : IKvSystem
     }
 
     public byte[]? Get(byte[] key) => _col!.FindById(key)?["v"].AsBinary;
-    public Func<byte[], byte[]?> ReaderForThread() => Get;
+
+    /// <summary>
+    /// Readers take turns: concurrent FindById calls on one LiteDatabase intermittently throw "Page type must be data
+    /// page" (LiteDB 5.0.21, seen here with 2 reader threads at 100,000 records), LiteDB's known page-cache race.
+    /// </summary>
+    public Func<byte[], byte[]?> ReaderForThread() => key => { lock (_readLock) return Get(key); };
+
+    private readonly object _readLock = new();
     public int CountPrefix(byte[] prefix, int limit)
     {
         int n = 0;
