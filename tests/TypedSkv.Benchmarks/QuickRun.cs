@@ -232,14 +232,14 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
         if (_openRows.Count > 0)
         {
             output.WriteLine();
-            output.WriteLine("Reopen after a clean close in a fresh process (one child process per system): the first open's time includes compiling "
-                + "its code, the second's does not; memory after the first open. Private memory = RssAnon from /proc/self/status "
-                + "(anonymous pages: heaps, malloc; not the page cache, which shows in RssFile):");
+            output.WriteLine("Reopen after a clean close, in a fresh process per system (code compiled first on an empty store of the same system). "
+                + "Private memory = RssAnon from /proc/self/status (anonymous pages: heaps, malloc; not the page cache, which shows in RssFile); "
+                + "'above the runtime' subtracts the bare runtime's RssAnon before the warm-up:");
             output.WriteLine();
-            output.WriteLine("| system | open ms, first | open ms, code compiled | private memory after open MiB | of which the open added MiB | RssFile after open MiB | peak RSS MiB | file size MiB |");
-            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            output.WriteLine("| system | open ms | private memory after open MiB | above the runtime MiB | RssFile after open MiB | peak RSS MiB | file size MiB |");
+            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
             foreach (var (system, f) in _openRows)
-                output.WriteLine($"| {system} | {f["open_first_ms"]:0.0} | {f["open_ms"]:0.0} | {f["anon_open_mib"]:0.0} | {f["anon_open_mib"] - f["anon_before_mib"]:0.0} | {f["file_open_mib"]:0.0} | {f["peak_mib"]:0} | {f["file_mib"]:0.0} |");
+                output.WriteLine($"| {system} | {f["open_ms"]:0.0} | {f["anon_open_mib"]:0.0} | {f["anon_open_mib"] - f["anon_before_mib"]:0.0} | {f["file_open_mib"]:0.0} | {f["peak_mib"]:0} | {f["file_mib"]:0.0} |");
         }
         if (_backupRows.Count > 0)
         {

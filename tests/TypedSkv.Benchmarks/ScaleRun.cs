@@ -18,10 +18,9 @@ public sealed class ScaleRun(ScaleRun.Settings settings, TextWriter output)
         new("load, batches of 1000 (non-durable)", "records/s", "load_rate"),
         new("peak RSS of the load process", "MiB", "load_peak_mib"),
         new("file size after a clean close", "MiB", "file_mib"),
-        new("open after a clean close, first in the process", "ms", "open_first_ms"),
-        new("open after a clean close, code compiled", "ms", "open_ms"),
+        new("open after a clean close (fresh process)", "ms", "open_ms"),
         new("private memory after open (RssAnon)", "MiB", "anon_open_mib"),
-        new("  of which the open added", "MiB", "anon_added_mib", Ratio: false),
+        new("  above the bare runtime's", "MiB", "anon_added_mib", Ratio: false),
         new("file pages mapped after open (RssFile)", "MiB", "file_open_mib", Ratio: false),
         new("point reads, 1 thread (warm)", "ops/s", "reads1"),
         new("point reads, 2 threads (warm)", "ops/s", "reads2"),
@@ -77,8 +76,8 @@ public sealed class ScaleRun(ScaleRun.Settings settings, TextWriter output)
         }
         output.WriteLine();
         output.WriteLine("Ratios are the system's figure divided by LMDB's (for times and memory lower is better, for rates higher). "
-            + "Private memory = RssAnon (/proc/self/status): anonymous pages, not the page cache; the process's baseline before the open "
-            + $"(runtime only) is {string.Join(", ", settings.Systems.Select(s => $"{s} {Results[(n, s)]["anon_before_mib"]:0} MiB"))}.");
+            + "Private memory = RssAnon (/proc/self/status): anonymous pages, not the page cache; the bare runtime's (before the "
+            + $"warm-up) is {string.Join(", ", settings.Systems.Select(s => $"{s} {Results[(n, s)]["anon_before_mib"]:0} MiB"))}.");
         output.WriteLine();
     }
 
