@@ -225,7 +225,7 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
             {
                 if (!row.Values.TryGetValue("TypedSkv", out var a) || !row.Values.TryGetValue(peer, out var b) || double.IsNaN(b) || b <= 0) return "-";
                 double r = row.Unit == "ms" ? b / a : a / b; // for times, lower is better
-                return r < 0.1 ? $"{r:0.0###}x" : $"{r:0.00}x";
+                return ScaleRun.Ratio(r);
             }
             output.WriteLine($"| {row.Workload} | {row.Unit} | " + string.Join(" | ", systems.Select(Cell)) + string.Concat(peers.Select(p => " | " + Ratio(p))) + " |");
         }

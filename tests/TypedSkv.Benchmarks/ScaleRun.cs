@@ -66,13 +66,13 @@ public sealed class ScaleRun(ScaleRun.Settings settings, TextWriter output)
         foreach (var m in Metrics)
         {
             string Cell(string s) => Results[(n, s)].TryGetValue(m.Key, out var v) ? Format(v, m.Unit) : "-";
-            string Ratio(string s)
+            string RatioToLmdb(string s)
             {
                 if (!m.Ratio || !Results[(n, s)].TryGetValue(m.Key, out var a) || !Results[(n, "LMDB")].TryGetValue(m.Key, out var b) || b <= 0) return "-";
-                return $"{a / b:0.00}x";
+                return ScaleRun.Ratio(a / b);
             }
             output.WriteLine($"| {m.Label} | {m.Unit} | " + string.Join(" | ", settings.Systems.Select(Cell))
-                + (lmdb ? " | " + string.Join(" | ", peers.Select(Ratio)) : "") + " |");
+                + (lmdb ? " | " + string.Join(" | ", peers.Select(RatioToLmdb)) : "") + " |");
         }
         output.WriteLine();
         output.WriteLine("Ratios are the system's figure divided by LMDB's (for times and memory lower is better, for rates higher). "
@@ -99,6 +99,13 @@ public sealed class ScaleRun(ScaleRun.Settings settings, TextWriter output)
         try { return LmdbNative.Describe(); }
         catch (DllNotFoundException) { return "not loadable"; }
     }
+
+    public static string Ratio(double r) => r switch
+    {
+        >= 100 => $"{r:0}x",
+        >= 0.1 => $"{r:0.00}x",
+        _ => $"{r:0.0###}x",
+    };
 
     public static string Count(long n) => n switch
     {
