@@ -144,18 +144,20 @@ public static class ChildRun
         new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 
     /// <summary>Runs this program as a child (same build) and returns its RESULT figures.</summary>
-    public static Dictionary<string, double> Spawn(params string[] args)
+    public static Dictionary<string, double> Spawn(params string[] args) => Parse(RunDll("TypedSkv.Benchmarks.dll", ["--child", .. args]));
+
+    /// <summary>Runs a program of this build's output folder with dotnet; its stdout, or an exception with its stderr.</summary>
+    public static string RunDll(string dll, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TypedSkv.Benchmarks.dll"));
-        psi.ArgumentList.Add("--child");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync(); // both pipes drained at once: a full one would block the child
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"child '{string.Join(' ', args)}' failed ({p.ExitCode}): {stderr.Result}{stdout}");
-        return Parse(stdout);
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{dll} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}{stdout}");
+        return stdout;
     }
 
     public static Dictionary<string, double> Parse(string stdout)

@@ -186,20 +186,8 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
         Fresh(dir);
     }
 
-    private static string RunBench(string cmd, string dir, string[] extra)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TypedSkv.BackupBench.dll"));
-        psi.ArgumentList.Add(cmd);
-        psi.ArgumentList.Add(dir);
-        foreach (var e in extra) psi.ArgumentList.Add(e);
-        using var p = Process.Start(psi)!;
-        string stdout = p.StandardOutput.ReadToEnd();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"backup bench '{cmd}' failed ({p.ExitCode}): {stderr}");
-        return stdout.Trim().Split('\n')[^1];
-    }
+    private static string RunBench(string cmd, string dir, string[] extra) =>
+        ChildRun.RunDll("TypedSkv.BackupBench.dll", [cmd, dir, .. extra]).Trim().Split('\n')[^1];
 
     private static void Fresh(string dir)
     {
