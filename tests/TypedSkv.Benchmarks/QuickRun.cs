@@ -201,7 +201,8 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
         output.WriteLine();
         output.WriteLine($"N = {settings.N:N0} records ({BenchData.KeyBytes}-byte hex-hash keys in random order, {BenchData.ValueBytes}-byte values; LiteDB: {Math.Min(settings.N, settings.LiteDbN):N0}), durable N = {settings.DurableN:N0}; "
             + $"prefix scans read the first {ScanLimit} keys under {BenchData.PrefixChars(settings.N, ScanLimit)} leading hex characters");
-        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd}");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd}"
+            + (systems.Contains("LMDB") ? $"; LMDB library: {ScaleRun.LmdbLibrary()}" : ""));
         output.WriteLine();
         var peers = RatioPeers.Where(systems.Contains).ToArray();
         output.WriteLine("| workload | unit | " + string.Join(" | ", systems) + string.Concat(peers.Select(p => $" | TypedSkv / {p}")) + " |");

@@ -94,7 +94,7 @@ public sealed class ScaleRun(ScaleRun.Settings settings, TextWriter output)
         output.WriteLine();
     }
 
-    private static string LmdbLibrary()
+    public static string LmdbLibrary()
     {
         try { return LmdbNative.Describe(); }
         catch (DllNotFoundException) { return "not loadable"; }
