@@ -2,11 +2,34 @@ using BenchmarkDotNet.Running;
 using TypedSkv.Benchmarks;
 
 // --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B] [--backup-value-bytes B] [--no-backup]: one table of rates and ratios from one run.
+// --scale [--scale-max 10M|100M|N] [--systems A,B] [--reads R]: open time, memory and read rate at N = 1M, 10M (100M), one process per system.
+// --child load|open ...: one measurement of the above in its own process (started by them).
 // anything else: BenchmarkDotNet micro benchmarks (BenchmarkSwitcher arguments, e.g. --filter '*').
+string? Value(string name) => Array.IndexOf(args, name) is int i and >= 0 ? args[i + 1] : null;
+int Arg(string name, int fallback) => Value(name) is { } v ? int.Parse(v) : fallback;
+
+if (args.Length > 0 && args[0] == "--child") return ChildRun.Run(args[1..], Console.Out);
+
+if (args.Contains("--scale"))
+{
+    long max = ScaleRun.ParseCount(Value("--scale-max") ?? "10M");
+    long[] ns = [.. new[] { 1_000_000L, 10_000_000L, 100_000_000L }.Where(n => n <= max)];
+    if (ns.Length == 0) ns = [max]; // a small N, for trying the mode out
+    string dir = Path.Combine(Path.GetTempPath(), "typedskv-scale-" + Environment.ProcessId);
+    try
+    {
+        new ScaleRun(new ScaleRun.Settings(ns, (Value("--systems") ?? "TypedSkv,SQLite,LMDB,RocksDB").Split(','), dir, Arg("--reads", 1_000_000)), Console.Out).Run();
+    }
+    finally
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+    return 0;
+}
+
 if (args.Contains("--quick"))
 {
-    int Arg(string name, int fallback) => Array.IndexOf(args, name) is int i and >= 0 ? int.Parse(args[i + 1]) : fallback;
-    string systems = Array.IndexOf(args, "--systems") is int s and >= 0 ? args[s + 1] : "TypedSkv,SQLite,LiteDB,AppendLog+Dict";
+    string systems = Value("--systems") ?? "TypedSkv,SQLite,LiteDB,LMDB,RocksDB,AppendLog+Dict";
     string dir = Path.Combine(Path.GetTempPath(), "typedskv-bench-" + Environment.ProcessId);
     try
     {

@@ -20,22 +20,16 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
 
     public IReadOnlyList<Row> Rows => _rows;
 
-    private static byte[] Key(int i)
-    {
-        var k = new byte[16];
-        "bench:00"u8.CopyTo(k);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(k.AsSpan(8), i);
-        return k;
-    }
+    /// <summary>Systems whose open is measured again in a fresh process (AppendLog+Dict keeps no index on disk).</summary>
+    private readonly List<(string System, Dictionary<string, double> Figures)> _openRows = [];
 
-    private IKvSystem Create(string name) => name switch
-    {
-        "TypedSkv" => new TypedSkvSystem(),
-        "SQLite" => new SqliteSystem(),
-        "LiteDB" => new LiteDbSystem(),
-        "AppendLog+Dict" => new AppendLogSystem(),
-        _ => throw new ArgumentException("unknown system " + name),
-    };
+    public IReadOnlyList<(string System, Dictionary<string, double> Figures)> OpenRows => _openRows;
+
+    private const int ScanLimit = 256;
+
+    private static readonly string[] RatioPeers = ["SQLite", "LiteDB", "LMDB", "RocksDB"];
+
+    private static IKvSystem Create(string name) => ChildRun.Create(name);
 
     private void Add(string workload, string unit, string system, double value)
     {
@@ -48,12 +42,10 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
     {
         var rnd = new Random(12345);
         int n = settings.N;
-        var values = new byte[n][];
-        for (int i = 0; i < n; i++) { values[i] = new byte[100]; rnd.NextBytes(values[i]); }
-        int[] order = Enumerable.Range(0, n).ToArray();
-        rnd.Shuffle(order);
-        var keys = order.Select(Key).ToArray(); // insert in random key order
+        var values = Enumerable.Range(0, n).Select(i => BenchData.Value(i)).ToArray();
+        var keys = Enumerable.Range(0, n).Select(i => BenchData.Key(i)).ToArray(); // hashes of i: random key order
         int reads = n;
+        int prefixChars = BenchData.PrefixChars(n, ScanLimit);
         var readKeys = Enumerable.Range(0, reads).Select(_ => keys[rnd.Next(n)]).ToArray();
 
         foreach (var name in settings.Systems)
@@ -90,6 +82,9 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
                 s.Close();
                 Add($"insert, batches of {settings.BatchSize}", "ops/s", name, sysN / sw.Elapsed.TotalSeconds);
 
+                // open, private memory and peak RSS in a fresh process: this one holds every key and value
+                if (name != "AppendLog+Dict") _openRows.Add((name, ChildRun.Spawn("open", name, dir, sysN.ToString(), "0")));
+
                 // open time: the index is rebuilt from the file
                 sw.Restart();
                 s.Open(dir, durable: false);
@@ -115,15 +110,15 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
                     Add($"point reads, {threads} thread{(threads > 1 ? "s" : "")}", "ops/s", name, rate);
                 }
 
-                // 4. prefix scans: prefix "bench:00" + 6 zero-ish bytes -> 256 keys each
+                // 4. prefix scans: the first 256 keys under the leading hex characters of a random key
                 if (name != "AppendLog+Dict")
                 {
                     int scans = 0, found = 0;
                     sw.Restart();
                     while (sw.Elapsed.TotalSeconds < settings.ScanSeconds || scans < 10)
                     {
-                        var p = Key(rnd.Next(sysN))[..15];
-                        found += s.CountPrefix(p);
+                        var p = keys[rnd.Next(sysN)][..prefixChars];
+                        found += s.CountPrefix(p, ScanLimit);
                         scans++;
                     }
                     if (found == 0) throw new InvalidOperationException($"{name}: prefix scans found no key");
@@ -191,20 +186,8 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
         Fresh(dir);
     }
 
-    private static string RunBench(string cmd, string dir, string[] extra)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TypedSkv.BackupBench.dll"));
-        psi.ArgumentList.Add(cmd);
-        psi.ArgumentList.Add(dir);
-        foreach (var e in extra) psi.ArgumentList.Add(e);
-        using var p = Process.Start(psi)!;
-        string stdout = p.StandardOutput.ReadToEnd();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"backup bench '{cmd}' failed ({p.ExitCode}): {stderr}");
-        return stdout.Trim().Split('\n')[^1];
-    }
+    private static string RunBench(string cmd, string dir, string[] extra) =>
+        ChildRun.RunDll("TypedSkv.BackupBench.dll", [cmd, dir, .. extra]).Trim().Split('\n')[^1];
 
     private static void Fresh(string dir)
     {
@@ -216,11 +199,14 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
     {
         var systems = settings.Systems;
         output.WriteLine();
-        output.WriteLine($"N = {settings.N:N0} records (16-byte keys, 100-byte values; LiteDB: {Math.Min(settings.N, settings.LiteDbN):N0}), durable N = {settings.DurableN:N0}");
-        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd}");
+        output.WriteLine($"N = {settings.N:N0} records ({BenchData.KeyBytes}-byte hex-hash keys in random order, {BenchData.ValueBytes}-byte values; LiteDB: {Math.Min(settings.N, settings.LiteDbN):N0}), durable N = {settings.DurableN:N0}; "
+            + $"prefix scans read the first {ScanLimit} keys under {BenchData.PrefixChars(settings.N, ScanLimit)} leading hex characters");
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {DateTime.UtcNow:yyyy-MM-dd}"
+            + (systems.Contains("LMDB") ? $"; LMDB library: {ScaleRun.LmdbLibrary()}" : ""));
         output.WriteLine();
-        output.WriteLine("| workload | unit | " + string.Join(" | ", systems) + " | TypedSkv / SQLite | TypedSkv / LiteDB |");
-        output.WriteLine("|---|---|" + string.Concat(systems.Select(_ => "---:|")) + "---:|---:|");
+        var peers = RatioPeers.Where(systems.Contains).ToArray();
+        output.WriteLine("| workload | unit | " + string.Join(" | ", systems) + string.Concat(peers.Select(p => $" | TypedSkv / {p}")) + " |");
+        output.WriteLine("|---|---|" + string.Concat(systems.Select(_ => "---:|")) + string.Concat(peers.Select(_ => "---:|")));
         foreach (var row in _rows)
         {
             string Cell(string s) => row.Values.TryGetValue(s, out var v) && !double.IsNaN(v) ? Format(v) : "-";
@@ -228,9 +214,21 @@ public sealed class QuickRun(QuickRun.Settings settings, TextWriter output)
             {
                 if (!row.Values.TryGetValue("TypedSkv", out var a) || !row.Values.TryGetValue(peer, out var b) || double.IsNaN(b) || b <= 0) return "-";
                 double r = row.Unit == "ms" ? b / a : a / b; // for times, lower is better
-                return $"{r:0.00}x";
+                return ScaleRun.Ratio(r);
             }
-            output.WriteLine($"| {row.Workload} | {row.Unit} | " + string.Join(" | ", systems.Select(Cell)) + $" | {Ratio("SQLite")} | {Ratio("LiteDB")} |");
+            output.WriteLine($"| {row.Workload} | {row.Unit} | " + string.Join(" | ", systems.Select(Cell)) + string.Concat(peers.Select(p => " | " + Ratio(p))) + " |");
+        }
+        if (_openRows.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("Reopen after a clean close, in a fresh process per system (code compiled first on an empty store of the same system). "
+                + "Private memory = RssAnon from /proc/self/status (anonymous pages: heaps, malloc; not the page cache, which shows in RssFile); "
+                + "'above the runtime' subtracts the bare runtime's RssAnon before the warm-up:");
+            output.WriteLine();
+            output.WriteLine("| system | open ms | private memory after open MiB | above the runtime MiB | RssFile after open MiB | peak RSS MiB | file size MiB |");
+            output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var (system, f) in _openRows)
+                output.WriteLine($"| {system} | {f["open_ms"]:0.0} | {f["anon_open_mib"]:0.0} | {f["anon_open_mib"] - f["anon_before_mib"]:0.0} | {f["file_open_mib"]:0.0} | {f["peak_mib"]:0} | {f["file_mib"]:0.0} |");
         }
         if (_backupRows.Count > 0)
         {
