@@ -67,11 +67,7 @@ internal static class RecordFormat
     public static void Write(Span<byte> dest, long offset, RecordKind kind, RecordFlags flags,
         ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        dest[8] = (byte)kind;
-        dest[9] = (byte)flags;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)key.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(dest[12..], value.Length);
-        key.CopyTo(dest[HeaderSize..]);
+        WriteFields(dest, kind, flags, key, value.Length);
         value.CopyTo(dest[(HeaderSize + key.Length)..]);
         int size = HeaderSize + key.Length + value.Length;
         BinaryPrimitives.WriteUInt64LittleEndian(dest, Hash(dest[8..size], offset));
@@ -84,15 +80,21 @@ internal static class RecordFormat
     public static void WriteHead(Span<byte> dest, long offset, RecordKind kind, RecordFlags flags,
         ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        dest[8] = (byte)kind;
-        dest[9] = (byte)flags;
-        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)key.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(dest[12..], value.Length);
-        key.CopyTo(dest[HeaderSize..]);
+        WriteFields(dest, kind, flags, key, value.Length);
         var hasher = new XxHash3(offset);
         hasher.Append(dest[8..(HeaderSize + key.Length)]);
         hasher.Append(value);
         BinaryPrimitives.WriteUInt64LittleEndian(dest, hasher.GetCurrentHashAsUInt64());
+    }
+
+    /// <summary>Bytes 8.. of the header, and the key after it (the checksum in bytes 0..8 is the caller's).</summary>
+    private static void WriteFields(Span<byte> dest, RecordKind kind, RecordFlags flags, ReadOnlySpan<byte> key, int valueLength)
+    {
+        dest[8] = (byte)kind;
+        dest[9] = (byte)flags;
+        BinaryPrimitives.WriteUInt16LittleEndian(dest[10..], (ushort)key.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(dest[12..], valueLength);
+        key.CopyTo(dest[HeaderSize..]);
     }
 
     /// <summary>Decoded fixed part of a record header.</summary>
