@@ -316,6 +316,43 @@ public sealed class Issue11EngineCorrectnessTests : IDisposable
         Assert.Equal("1", store.GetString("tx"));
     }
 
+    [Fact]
+    public void A_writer_waiting_on_the_old_file_is_not_acknowledged_when_compactions_directory_sync_fails()
+    {
+        // review: compaction marked the old file's waiters durable before its directory sync, so a failed sync still
+        // acknowledged them
+        var seam = new FileSeam();
+        var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.Fsync, Seam = seam });
+        for (int i = 0; i < 50; i++) store.Put($"k{i}", "v");
+        using var leaderSyncing = new ManualResetEventSlim();
+        using var releaseLeader = new ManualResetEventSlim();
+        bool armed = true;
+        int syncs = 0;
+        seam.Fault = (op, _, _, _) =>
+        {
+            if (!Volatile.Read(ref armed)) return;
+            if (op == FileOperation.SyncDirectory) throw new IOException("injected EIO on the directory fsync");
+            if (op == FileOperation.SyncData && Interlocked.Increment(ref syncs) == 1)
+            {
+                leaderSyncing.Set();
+                releaseLeader.Wait();
+                throw new IOException("injected EIO on the old file's fdatasync");
+            }
+        };
+        var leader = Task.Run(() => store.Put("w1", "x"));
+        leaderSyncing.Wait();
+        var waiter = Task.Run(() => store.Put("w2", "y"));
+        SpinWait.SpinUntil(() => store.ContainsKey("w2"), TimeSpan.FromSeconds(30)); // appended, now waiting for a sync
+        Assert.Throws<IOException>(() => store.Compact());
+        Assert.True(store.IsFailed);
+        releaseLeader.Set();
+        Assert.ThrowsAny<Exception>(() => leader.GetAwaiter().GetResult());
+        var refused = Assert.ThrowsAny<Exception>(() => waiter.GetAwaiter().GetResult());
+        Assert.True(refused is SkvException or IOException, refused.ToString());
+        Volatile.Write(ref armed, false);
+        Assert.Throws<SkvException>(() => store.Dispose()); // poisoned: the final sync is refused too
+    }
+
     // ---------------------------------------------------------------- 3. failures at the system-call boundary
 
     private static string[] Strace(string syscall, string when)
