@@ -16,6 +16,9 @@ public sealed partial class SkvStore
     /// <summary>The last failure of a background checkpoint (the log is the truth: nothing is lost, the next try follows).</summary>
     internal Exception? LastCheckpointError { get; private set; }
 
+    /// <summary>Whether the checkpoint in use met a damaged block and answers from an index rebuilt from the log (tests).</summary>
+    internal bool CheckpointFellBackToLog => _state.Index.Base?.FellBackToLog ?? false;
+
     /// <summary>Waits for a background checkpoint in progress (tests, benchmarks).</summary>
     internal void WaitForCheckpoint() => _merge?.Wait();
 

@@ -14,8 +14,6 @@ internal sealed record IndexLayers(Checkpoint? Base, KeyIndex.Node? Frozen, KeyI
     public const int TombstoneLength = -1;
     public static readonly IndexEntry Tombstone = new(0, TombstoneLength);
 
-    public static IndexLayers Empty { get; } = new(null, null, KeyIndex.Empty, 0);
-
     public static IndexLayers Over(Checkpoint? checkpoint) => new(checkpoint, null, KeyIndex.Empty, 0);
 
     public bool TryFind(ReadOnlySpan<byte> key, out IndexEntry entry)

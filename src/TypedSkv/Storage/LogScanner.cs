@@ -8,7 +8,7 @@ namespace TypedSkv.Storage;
 /// <summary>
 /// What opening a data file found. ValidEnd: end of the last intact record (bytes after it are a torn append, or
 /// damage with DropDamagedTail). OpenBatchStart: offset of the first record of a batch with neither Commit nor Abort
-/// after it, or -1; OpenBatchRecords: its records (they never take effect). Length: the file length scanned.
+/// after it, or -1; OpenBatchRecords: its records (they never take effect).
 /// </summary>
 internal sealed record ScanResult(
     IndexLayers Index,
@@ -18,8 +18,7 @@ internal sealed record ScanResult(
     long ValidEnd,
     long OpenBatchStart,
     int OpenBatchRecords,
-    string? TornReason,
-    long Length)
+    string? TornReason)
 {
     /// <summary>End of the committed prefix: what a reader sees, and where a writer goes on (after closing an open batch).</summary>
     public long CommittedEnd => OpenBatchStart >= 0 ? OpenBatchStart : ValidEnd;
@@ -126,7 +125,7 @@ internal sealed class LogScanner
         index = index.Densified();
         bool torn = validEnd < _length || open > 0;
         return new ScanResult(index, count, fileRecords - open, liveBytes, validEnd, open > 0 ? batchStart : -1, open,
-            torn ? badReason : null, _length);
+            torn ? badReason : null);
     }
 
     private static void Apply(RecordKind kind, ReadOnlySpan<byte> key, IndexEntry entry, ref IndexLayers index, ref long count,
