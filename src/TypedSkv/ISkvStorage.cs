@@ -146,3 +146,14 @@ public sealed class SkvTransactionConflictException : SkvException
 {
     public SkvTransactionConflictException(string message) : base(message) { }
 }
+
+
+internal static class WholeStoreViews
+{
+    /// <summary>
+    /// The view for one pass over the whole store (backup, verify, restore): on the embedded store a snapshot that
+    /// lets go of the pages it read as it goes, so the pass's memory does not grow with the store.
+    /// </summary>
+    public static ISkvReadView OpenWholeStoreView(this ISkvStorage storage) =>
+        storage is SkvStore store ? store.GetWholeStoreSnapshot() : storage.OpenReadView();
+}

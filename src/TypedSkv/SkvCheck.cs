@@ -58,7 +58,7 @@ public static class SkvCheck
             {
                 records = store.Count;
                 long committedEnd = store.GetStats().FileSizeBytes;
-                using (var snapshot = store.GetSnapshot())
+                using (var snapshot = store.GetWholeStoreSnapshot())
                 {
                     foreach (var entry in snapshot.Scan())
                     {

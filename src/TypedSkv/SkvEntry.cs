@@ -13,14 +13,16 @@ public readonly struct SkvEntry
     private readonly DataFile? _file;
     private readonly byte[]? _value;
     private readonly long _offset;
+    private readonly bool _positional; // read with pread, not the map: an entry of a whole-store pass (see DataFile.ReadAt)
 
-    internal SkvEntry(ReadOnlyMemory<byte> key, DataFile file, long offset, int valueLength)
+    internal SkvEntry(ReadOnlyMemory<byte> key, DataFile file, long offset, int valueLength, bool mapped = true)
     {
         _key = key;
         _file = file;
         _value = null;
         _offset = offset;
         ValueLength = valueLength;
+        _positional = !mapped;
     }
 
     /// <summary>An entry whose value is already in memory (storage backends other than the embedded store).</summary>
@@ -50,7 +52,7 @@ public readonly struct SkvEntry
         PinFile();
         try
         {
-            return _file.ReadValue(_offset, _key.Span, ValueLength);
+            return _file.ReadValue(_offset, _key.Span, ValueLength, mapped: !_positional);
         }
         finally
         {
@@ -66,7 +68,7 @@ public readonly struct SkvEntry
         PinFile();
         try
         {
-            return _file.ReadValueWith(_offset, _key.Span, ValueLength, state, reader);
+            return _file.ReadValueWith(_offset, _key.Span, ValueLength, state, reader, mapped: !_positional);
         }
         finally
         {

@@ -11,9 +11,17 @@ namespace TypedSkv;
 public sealed class SkvSnapshot : ISkvReadView
 {
     private readonly StoreState _state;
+    private readonly ResidentPageBudget? _pages;
     private int _disposed;
 
-    internal SkvSnapshot(StoreState state) => _state = state;
+    /// <param name="state">pinned; the snapshot owns the pin</param>
+    /// <param name="wholeStorePass">a backup, verify or restore reads the whole store once: its pages are let go
+    /// as it goes (<see cref="ResidentPageBudget"/>), so its memory does not grow with the store</param>
+    internal SkvSnapshot(StoreState state, bool wholeStorePass = false)
+    {
+        _state = state;
+        _pages = wholeStorePass ? new ResidentPageBudget(state) : null;
+    }
 
     public long Count => _state.Count;
 
@@ -26,7 +34,8 @@ public sealed class SkvSnapshot : ISkvReadView
         if (!_state.TryPin()) throw new ObjectDisposedException(nameof(SkvSnapshot));
         try
         {
-            return _state.TryGet(key, out value);
+            _pages?.Count();
+            return _state.TryGet(key, out value, mapped: _pages is null);
         }
         finally
         {
@@ -42,6 +51,7 @@ public sealed class SkvSnapshot : ISkvReadView
         if (!_state.TryPin()) throw new ObjectDisposedException(nameof(SkvSnapshot));
         try
         {
+            _pages?.Count();
             return _state.ContainsKey(key);
         }
         finally
@@ -68,7 +78,8 @@ public sealed class SkvSnapshot : ISkvReadView
             foreach (var (key, entry) in _state.Index.Range(fromInclusive, toExclusive))
             {
                 ThrowIfDisposed();
-                yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength);
+                _pages?.Count();
+                yield return new SkvEntry(key, _state.File, entry.Offset, entry.ValueLength, mapped: _pages is null);
             }
         }
         finally

@@ -64,10 +64,12 @@ public sealed partial class SkvStore
                 // the new file's index checkpoint is written in the same pass: the index never has to be held in memory
                 checkpoint = _options.UseCheckpoint ? new Checkpoint.Writer(CheckpointPath, seam) : null;
                 var dense = new List<(ReadOnlyMemory<byte>, IndexEntry)>();
+                var pages = new ResidentPageBudget(s); // a pass over every record: the process's memory must not grow with the file
                 foreach (var (key, entry) in s.Index.Range(null, null))
                 {
+                    pages.Count();
                     // values are re-read with their checksum checked, so compaction never launders damage
-                    byte[] value = old.ReadValue(entry.Offset, key.Span, entry.ValueLength);
+                    byte[] value = old.ReadValue(entry.Offset, key.Span, entry.ValueLength, mapped: false);
                     long offset = fresh.Append(RecordKind.Put, RecordFlags.None, key.Span, value);
                     liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
                     var moved = new IndexEntry(offset, value.Length);

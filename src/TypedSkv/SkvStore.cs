@@ -400,6 +400,9 @@ public sealed partial class SkvStore : IDisposable
     /// <summary>A point-in-time, read-only view that later writes and compactions do not change. Dispose it.</summary>
     public SkvSnapshot GetSnapshot() => new(AcquireState());
 
+    /// <summary>A snapshot for one pass over the whole store that keeps the process's memory bounded (see <see cref="ResidentPageBudget"/>).</summary>
+    internal SkvSnapshot GetWholeStoreSnapshot() => new(AcquireState(), wholeStorePass: true);
+
     public SkvStats GetStats()
     {
         var s = _state;

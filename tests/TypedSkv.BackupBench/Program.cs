@@ -1,6 +1,7 @@
 // Measures backup/restore against bare Utf8JsonWriter / Utf8JsonReader loops over the same records.
 // One measurement per process, so that the peak RSS (VmHWM) belongs to that measurement alone.
-//   gen <dir> <records> <valueBytes> [binary]   create <dir>/store.skv
+//   gen <dir> <records> <valueBytes> [binary|hash]   create <dir>/store.skv (hash: 16-char hex-hash keys in random
+//                                                   order and random bytes, as tests/TypedSkv.Benchmarks writes)
 //   backup <dir> | bare-write <dir>             store.skv -> backup.json / bare.json
 //   restore <dir> | bare-read <dir> | bare-read-put <dir>
 using System.Buffers;
@@ -23,7 +24,8 @@ switch (cmd)
         Directory.CreateDirectory(dir);
         long n = long.Parse(args[2]);
         int size = int.Parse(args[3]);
-        bool binary = args.Length > 4 && args[4] == "binary";
+        bool binary = args.Length > 4 && args[4] is "binary" or "hash";
+        bool hashKeys = args.Length > 4 && args[4] == "hash";
         foreach (var f in Directory.GetFiles(dir)) File.Delete(f);
         using var store = SkvStore.Open(storePath, new SkvOptions { Durability = SkvDurability.None, WriteBufferSize = 1 << 20 });
         var rng = new Random(42);
@@ -36,7 +38,7 @@ switch (cmd)
             {
                 if (binary) rng.NextBytes(value);
                 else for (int k = 0; k < size; k++) value[k] = (byte)alphabet[rng.Next(alphabet.Length)];
-                tx.Put(System.Text.Encoding.UTF8.GetBytes($"key:{i:D10}"), value);
+                tx.Put(hashKeys ? System.Text.Encoding.UTF8.GetBytes(Mix((ulong)i).ToString("x16")) : System.Text.Encoding.UTF8.GetBytes($"key:{i:D10}"), value);
             }
             tx.Commit();
         }
@@ -270,6 +272,15 @@ static long BareRead(string path, SkvStore? store)
     return records;
 }
 
+// SplitMix64's finalizer (as tests/TypedSkv.Benchmarks' BenchData): distinct i, distinct keys, spread over the key space
+static ulong Mix(ulong x)
+{
+    x += 0x9E3779B97F4A7C15UL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+    return x ^ (x >> 31);
+}
+
 static long Rss() => ReadStatus("VmRSS:");
 static long Peak() => ReadStatus("VmHWM:");
 static long ReadStatus(string field)
@@ -281,7 +292,17 @@ static long ReadStatus(string field)
 
 static void Report(string what, long bytes, long records, TimeSpan t, long baseRss)
 {
+    if (Environment.GetEnvironmentVariable("SKV_BENCH_SMAPS") == "1")
+    {
+        // the mappings that hold most of the resident set (what a peak is made of)
+        string name = "";
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (char.IsAsciiHexDigit(line[0]) && line.Contains('-')) name = line;
+            else if (line.StartsWith("Rss:") && long.Parse(line[4..].Trim().Split(' ')[0]) > 4096) Console.WriteLine($"  {line.Trim()}  {name}");
+        }
+    }
     long peak = Peak();
     Console.WriteLine($"{what,-14} {records,9} records {bytes / 1e6,8:F0} MB {t.TotalSeconds,7:F2} s {bytes / 1e6 / t.TotalSeconds,7:F0} MB/s  " +
-        $"RSS before {baseRss / 1048576.0,6:F1} MiB  peak {peak / 1048576.0,6:F1} MiB  (+{(peak - baseRss) / 1048576.0:F1} MiB)  GC gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        $"RSS before {baseRss / 1048576.0,6:F1} MiB  at end anon {ReadStatus("RssAnon:") / 1048576.0:F0} MiB file {ReadStatus("RssFile:") / 1048576.0:F0} MiB  peak {peak / 1048576.0,6:F1} MiB  (+{(peak - baseRss) / 1048576.0:F1} MiB)  GC gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
 }

@@ -99,7 +99,7 @@ internal static class BackupCreator
     {
         byte[] prefix = options.GetPrefix();
         // the embedded store gives a point-in-time snapshot; a server backend a live view (SCAN-based)
-        using var snapshot = storage.OpenReadView();
+        using var snapshot = storage.OpenWholeStoreView();
         // total_records comes before the records: count first (keys only, no value I/O)
         long total = prefix.Length == 0 ? snapshot.Count : snapshot.ScanPrefix(prefix).LongCount();
         using var writer = new BackupWriter(json, total, options.CreatedAt ?? DateTimeOffset.UtcNow, options.Indented, options.Progress, prefix);

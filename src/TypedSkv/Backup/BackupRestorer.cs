@@ -77,7 +77,7 @@ internal static class BackupRestorer
         // the store as it was before this restore (a snapshot on the embedded store, taken before the transaction).
         // On a server backend every lookup is a round trip: it is compared only where the result depends on it
         // (dry run, missing-only, a replace limited to a selection), so a plain restore stays pipelined.
-        using var before = compare ? storage?.OpenReadView() : null;
+        using var before = compare ? storage?.OpenWholeStoreView() : null;
         ISkvRecordSink? tx = write ? storage!.BeginRestore() : null;
         try
         {

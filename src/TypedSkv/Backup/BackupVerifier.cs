@@ -70,7 +70,7 @@ internal static class BackupVerifier
         var comparisonDetails = new List<(ulong Hash, VerifyProblem Problem)>();
         long duplicates = 0, text = 0, base64 = 0;
         bool fatal = false;
-        using var snapshot = store?.OpenReadView();
+        using var snapshot = store?.OpenWholeStoreView();
 
         var (file, json) = opened;
         using var _ = file;

@@ -72,6 +72,9 @@ internal sealed unsafe class Checkpoint
         _rebuild = rebuild;
     }
 
+    /// <summary>Drops the process's resident pages of the checkpoint's map (see <see cref="ResidentPageBudget"/>).</summary>
+    public void ReleaseResidentPages() => Native.ReleaseMappedPages(_base, _length);
+
     // ------------------------------------------------------------------ lifetime
 
     public bool TryAcquire() => _refs.TryAcquire();

@@ -99,8 +99,15 @@ internal sealed class DataFile
 
     // ---------------------------------------------------------------- reads
 
-    /// <summary>Reads exactly dest.Length bytes at offset, from the OS or from the write buffer.</summary>
-    public void ReadAt(long offset, Span<byte> dest)
+
+    /// <summary>
+    /// Reads exactly dest.Length bytes at offset, from the OS or from the write buffer. <paramref name="mapped"/>
+    /// false reads with pread instead of the map: a pass over the whole store (backup, verify, compaction) reads each
+    /// value once, and through the map every page it touched (with the kernel's fault-around, up to a large folio per
+    /// read) would stay in the process's resident set, growing it to the file's size; pread leaves them in the page
+    /// cache only, and measured faster for such a pass (1M records, 100-byte values: 3.3-4.1 s against 6.2-6.7 s).
+    /// </summary>
+    public void ReadAt(long offset, Span<byte> dest, bool mapped = true)
     {
         while (true)
         {
@@ -108,7 +115,7 @@ internal sealed class DataFile
             if (offset < flushed || _buffer.Length == 0)
             {
                 // in the OS: the map shares the page cache with write(), so it is never staler than a pread
-                var map = Volatile.Read(ref _map);
+                var map = mapped ? Volatile.Read(ref _map) : null;
                 if (map is not null && offset + dest.Length <= map.Length) map.CopyTo(offset, dest);
                 else ReadFromDisk(offset, dest);
                 return;
@@ -138,19 +145,19 @@ internal sealed class DataFile
     }
 
     /// <summary>Reads and checks a Put record's value. Never returns bytes that fail the record checksum.</summary>
-    public byte[] ReadValue(long offset, ReadOnlySpan<byte> expectedKey, int valueLength)
+    public byte[] ReadValue(long offset, ReadOnlySpan<byte> expectedKey, int valueLength, bool mapped = true)
     {
         int headLength = RecordFormat.HeaderSize + expectedKey.Length;
         if (headLength + valueLength <= 1024)
-            return ReadValueWith(offset, expectedKey, valueLength, 0, static (value, _) => value.ToArray());
+            return ReadValueWith(offset, expectedKey, valueLength, 0, static (value, _) => value.ToArray(), mapped);
         // large: the value is read straight into its own array and hashed in two parts, not copied
         var value = GC.AllocateUninitializedArray<byte>(valueLength);
         byte[] head = ArrayPool<byte>.Shared.Rent(headLength);
         try
         {
             var headSpan = head.AsSpan(0, headLength);
-            ReadAt(offset, headSpan);
-            ReadAt(offset + headLength, value);
+            ReadAt(offset, headSpan, mapped);
+            ReadAt(offset + headLength, value, mapped);
             var hasher = new XxHash3(offset);
             hasher.Append(headSpan[8..]);
             hasher.Append(value);
@@ -168,7 +175,7 @@ internal sealed class DataFile
     /// (stack for small records, a pooled buffer for large ones). The span is valid only during the call.
     /// </summary>
     public TResult ReadValueWith<TState, TResult>(long offset, ReadOnlySpan<byte> expectedKey, int valueLength,
-        TState state, SkvValueReader<TState, TResult> reader)
+        TState state, SkvValueReader<TState, TResult> reader, bool mapped = true)
     {
         int headLength = RecordFormat.HeaderSize + expectedKey.Length;
         int size = headLength + valueLength;
@@ -176,7 +183,7 @@ internal sealed class DataFile
         Span<byte> rec = size <= 1024 ? stackalloc byte[size] : (rented = ArrayPool<byte>.Shared.Rent(size)).AsSpan(0, size);
         try
         {
-            ReadAt(offset, rec);
+            ReadAt(offset, rec, mapped);
             CheckRecord(offset, rec, RecordFormat.Hash(rec[8..], offset), expectedKey, valueLength);
             return reader(rec[headLength..], state);
         }

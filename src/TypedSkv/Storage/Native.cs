@@ -283,6 +283,25 @@ internal static unsafe partial class Native
         public int l_pid;
     }
 
+    /// <summary>
+    /// Drops this process's page-table entries for a shared read-only file mapping (madvise MADV_DONTNEED). The pages
+    /// stay in the page cache and the next access maps them again (a minor fault), so nothing is read from disk; what
+    /// it bounds is the process's resident set, which otherwise grows by every page a long scan touched. Best effort:
+    /// a failure (or another OS) only leaves the pages mapped.
+    /// </summary>
+    public static void ReleaseMappedPages(byte* start, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return;
+        long page = Environment.SystemPageSize;
+        long misalign = (long)start & (page - 1);
+        _ = Madvise(start - misalign, (nuint)(length + misalign), MadvDontNeed);
+    }
+
+    private const int MadvDontNeed = 4;
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int Madvise(byte* address, nuint length, int advice);
+
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int FDataSync(int fd);
 

@@ -23,14 +23,14 @@ internal sealed record StoreState(IndexLayers Index, long Count, DataFile File, 
         File.Release();
     }
 
-    public bool TryGet(ReadOnlySpan<byte> key, out byte[]? value)
+    public bool TryGet(ReadOnlySpan<byte> key, out byte[]? value, bool mapped = true)
     {
         if (!Index.TryFind(key, out var entry))
         {
             value = null;
             return false;
         }
-        value = File.ReadValue(entry.Offset, key, entry.ValueLength);
+        value = File.ReadValue(entry.Offset, key, entry.ValueLength, mapped);
         return true;
     }
 

@@ -31,7 +31,7 @@ internal static class ChainRestorer
     {
         // every header (and an encrypted file's secret) is checked here, before the transaction begins
         using var chain = BackupChain.Open(paths, options.Encryption, options.MaxValueBytes, options.Until);
-        using var before = storage?.OpenReadView();
+        using var before = storage?.OpenWholeStoreView();
         bool replace = options.Mode == RestoreMode.Replace;
         long records = 0, added = 0, overwritten = 0, unchanged = 0, removed = 0, skipped = 0;
         ISkvRecordSink? sink = write ? storage!.BeginRestore() : null;

@@ -20,7 +20,7 @@ internal static class ChainVerifier
         long bytes = 0;
         DateTimeOffset? createdAt = null;
         bool fatal = false;
-        using var snapshot = storage?.OpenReadView();
+        using var snapshot = storage?.OpenWholeStoreView();
         try
         {
             using var chain = BackupChain.Open(paths, options.Encryption, options.MaxValueBytes, until);
