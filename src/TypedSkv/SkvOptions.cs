@@ -55,4 +55,7 @@ public sealed record SkvOptions
 
     /// <summary>The file-system seam (tests inject faults through it); null: a fresh one per store.</summary>
     internal Storage.FileSeam? Seam { get; init; }
+
+    /// <summary>Memory a restore transaction sorts its index entries in before it spills a run to disk (tests make it small).</summary>
+    internal int RestoreSortBufferBytes { get; init; } = Storage.SortedEntrySpill.DefaultBufferBytes;
 }

@@ -152,6 +152,64 @@ public sealed partial class SkvStore
             ?? throw new IOException($"the index checkpoint just written does not validate: {why}");
     }
 
+    /// <summary>Keys in the in-memory overlay (writes since the last checkpoint began; tests).</summary>
+    internal long OverlayEntries => _state.Index.ActiveEntries;
+
+    /// <summary>The overlay size at which a checkpoint is due (a write-only transaction below it joins the overlay).</summary>
+    internal long CheckpointEntriesThreshold => EntriesThreshold(_state);
+
+    /// <summary>
+    /// The state after a large write-only transaction whose commit record is durable (write lock and checkpoint gate
+    /// held): a checkpoint written from <paramref name="entries"/> (every live key in order, its newest entry), opened
+    /// as the new base with an empty overlay. Never throws for an I/O failure: the commit has taken effect, so a
+    /// checkpoint that cannot be written or opened gives way to the same index built in memory (and the next
+    /// checkpoint follows as usual).
+    /// </summary>
+    internal StoreState IndexMergedLocked(StoreState start, Func<IEnumerable<(ReadOnlyMemory<byte> Key, IndexEntry Entry)>> entries, long fileRecords)
+    {
+        var file = start.File;
+        long count = 0, liveBytes = 0;
+        try
+        {
+            using (var writer = new Checkpoint.Writer(CheckpointPath, file.Seam))
+            {
+                foreach (var (key, entry) in entries())
+                {
+                    writer.Add(key.Span, entry);
+                    count++;
+                    liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
+                }
+                writer.Complete(file.Handle, file.AppendEnd, count, fileRecords, liveBytes);
+            }
+            var handle = file.Handle;
+            string path = _realPath;
+            var written = Checkpoint.TryOpen(CheckpointPath, handle, file.FlushedEnd, covered => LogScanner.IndexUpTo(path, handle, covered), out string? why)
+                ?? throw new IOException($"the index checkpoint just written does not validate: {why}");
+            _frozenAt = null; // the new checkpoint covers whatever a pending one would have
+            LastCheckpointError = null;
+            return start with { Index = IndexLayers.Over(written), Count = count, FileRecords = fileRecords, LiveBytes = liveBytes };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SkvException)
+        {
+            LastCheckpointError = ex;
+            var dense = new List<(ReadOnlyMemory<byte>, IndexEntry)>();
+            liveBytes = 0;
+            foreach (var (key, entry) in entries())
+            {
+                dense.Add((key, entry));
+                liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
+            }
+            _frozenAt = null;
+            return start with
+            {
+                Index = IndexLayers.Over(null) with { Active = KeyIndex.Build(dense), ActiveEntries = dense.Count },
+                Count = dense.Count,
+                FileRecords = fileRecords,
+                LiveBytes = liveBytes,
+            };
+        }
+    }
+
     /// <summary>At Dispose (write lock held, everything synced): a checkpoint of the whole state, so the next open is short.</summary>
     private void TryWriteCheckpointLocked()
     {

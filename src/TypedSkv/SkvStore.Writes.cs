@@ -167,17 +167,44 @@ public sealed partial class SkvStore
         return StartTransaction();
     }
 
-    private SkvTransaction StartTransaction()
+    /// <summary>
+    /// The transaction a restore writes into: write-only (it never reads its own writes back), so the index of its
+    /// writes need not be held in memory. Its entries are sorted on disk (<see cref="SortedEntrySpill"/>) and, when
+    /// there are many, its commit writes a new index checkpoint instead of growing the overlay: a restore of 10M
+    /// records into one transaction runs in bounded memory. All or nothing as any transaction. It holds the
+    /// checkpoint gate (taken before the write lock, the order compaction and background checkpoints use) for its
+    /// whole life, since its commit writes the checkpoint. Without checkpoints it is an ordinary transaction.
+    /// </summary>
+    internal SkvTransaction BeginRestoreTransaction()
+    {
+        if (!_options.UseCheckpoint) return BeginTransaction();
+        CheckWritable();
+        if (!_checkpointGate.Wait(_options.WriteLockTimeout))
+            throw new SkvWriteLockTimeoutException(FilePath, _options.WriteLockTimeout);
+        try
+        {
+            EnterWrite();
+        }
+        catch
+        {
+            _checkpointGate.Release();
+            throw;
+        }
+        return StartTransaction(new SortedEntrySpill(_realPath, _state.File.Seam, _options.RestoreSortBufferBytes), releaseGateOnFailure: true);
+    }
+
+    private SkvTransaction StartTransaction(SortedEntrySpill? spill = null, bool releaseGateOnFailure = false)
     {
         try
         {
-            var tx = new SkvTransaction(this, _state, _pipeline);
+            var tx = new SkvTransaction(this, _state, _pipeline, spill);
             Volatile.Write(ref _openTransaction, tx);
             return tx;
         }
         catch
         {
             ExitWrite();
+            if (releaseGateOnFailure) _checkpointGate.Release();
             throw;
         }
     }
@@ -270,11 +297,18 @@ public sealed partial class SkvStore
         ExitWrite();
     }
 
-    internal void EndTransaction()
+    internal void EndTransaction(bool releaseCheckpointGate = false)
     {
         Volatile.Write(ref _openTransaction, null);
-        MaybeCheckpointLocked();
-        ExitWrite();
+        try
+        {
+            MaybeCheckpointLocked();
+            ExitWrite();
+        }
+        finally
+        {
+            if (releaseCheckpointGate) _checkpointGate.Release();
+        }
     }
 
     /// <summary>Makes <paramref name="next"/> the state readers see (write lock held); lets go of a checkpoint it no longer uses.</summary>

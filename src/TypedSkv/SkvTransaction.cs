@@ -24,9 +24,14 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     private long _liveBytes;
     private int _records;
     private bool _finished;
+    // a write-only restore transaction: the index of its writes is sorted on disk, not held in memory (null otherwise)
+    private readonly SortedEntrySpill? _spill;
+    private bool _cleared;
+    private bool _inLog; // its commit record is durable: it has taken effect and is never undone
 
-    internal SkvTransaction(SkvStore store, StoreState start, CommitPipeline pipeline)
+    internal SkvTransaction(SkvStore store, StoreState start, CommitPipeline pipeline, SortedEntrySpill? spill = null)
     {
+        _spill = spill;
         _store = store;
         _pipeline = pipeline;
         _start = start;
@@ -38,7 +43,13 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     }
 
     /// <summary>Keys the store will hold if this commits.</summary>
-    public long Count => _count;
+    public long Count => _spill is null ? _count : throw WriteOnly();
+
+    /// <summary>Whether this is a restore's write-only transaction (see <see cref="SkvStore.BeginRestoreTransaction"/>).</summary>
+    internal bool IsWriteOnly => _spill is not null;
+
+    private static InvalidOperationException WriteOnly() =>
+        new("a restore transaction is write-only: it keeps no index of its writes in memory, so it cannot read them back");
 
     /// <summary>Operations written so far.</summary>
     public int RecordCount => _records;
@@ -49,6 +60,11 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         SkvStore.ValidateKey(key);
         SkvStore.ValidateValue(value);
         long offset = Append(RecordKind.Put, key, value);
+        if (_spill is not null)
+        {
+            _spill.Add(key, new IndexEntry(offset, value.Length));
+            return;
+        }
         _index = _index.Put(key, new IndexEntry(offset, value.Length), _owner, out var previous);
         _liveBytes += RecordFormat.RecordSize(key.Length, value.Length);
         if (previous is { } p) _liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
@@ -61,6 +77,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public bool Delete(ReadOnlySpan<byte> key)
     {
         ThrowIfFinished();
+        if (_spill is not null) throw WriteOnly();
         SkvStore.ValidateKey(key);
         if (!_index.TryFind(key, out _)) return false;
         Append(RecordKind.Delete, key, default);
@@ -77,6 +94,8 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     {
         ThrowIfFinished();
         Append(RecordKind.Clear, default, default);
+        _spill?.Clear();
+        _cleared = true;
         _index = _index.Clear();
         _count = 0;
         _liveBytes = 0;
@@ -85,6 +104,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {
         ThrowIfFinished();
+        if (_spill is not null) throw WriteOnly();
         if (!_index.TryFind(key, out var entry))
         {
             value = null;
@@ -97,6 +117,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public bool ContainsKey(ReadOnlySpan<byte> key)
     {
         ThrowIfFinished();
+        if (_spill is not null) throw WriteOnly();
         return _index.TryFind(key, out _);
     }
 
@@ -139,6 +160,12 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         {
             if (_records == 0) return -1;
             _pipeline.ThrowIfPoisoned();
+            if (_spill is not null)
+            {
+                // small after all: its entries join the in-memory overlay like any transaction's
+                if (!_spill.Spilled && _spill.Entries <= _store.CheckpointEntriesThreshold) IndexSpilledEntries();
+                else return CommitWithCheckpointLocked();
+            }
             long commitAt = _file.AppendEnd;
             try
             {
@@ -165,8 +192,47 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         }
         finally
         {
-            _store.EndTransaction();
+            _spill?.Dispose();
+            _store.EndTransaction(releaseCheckpointGate: _spill is not null);
         }
+    }
+
+    /// <summary>The write-only transaction's entries, put into the overlay (few: they were never spilled).</summary>
+    private void IndexSpilledEntries()
+    {
+        foreach (var (key, entry) in _spill!.Merge(null))
+        {
+            _index = _index.Put(key.Span, entry, _owner, out var previous);
+            _liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
+            if (previous is { } p) _liveBytes -= RecordFormat.RecordSize(key.Length, p.ValueLength);
+            else _count++;
+        }
+    }
+
+    /// <summary>
+    /// The commit of a large write-only transaction: the commit record is made durable, then a new index checkpoint
+    /// is written from the store's index (none after a Clear) merged with the transaction's sorted entries, and the
+    /// state published over it with an empty overlay, so memory never holds the transaction's index. Once the
+    /// commit record is on disk the transaction has taken effect (a crash from here on replays it): nothing after
+    /// that point undoes it, and a checkpoint that cannot be written gives way to an index built in memory.
+    /// </summary>
+    private long CommitWithCheckpointLocked()
+    {
+        long commitAt = _file.AppendEnd;
+        try
+        {
+            _file.AppendBatchEnd(RecordKind.Commit, _records);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.CheckFailedWrite(_file, ex);
+            throw;
+        }
+        _pipeline.SyncAll(_file); // throws (and poisons) when the sync fails: the commit was not acknowledged
+        _inLog = true;
+        var next = _store.IndexMergedLocked(_start, () => _spill!.Merge(_cleared ? null : _start.Index.Range(null, null)),
+            _start.FileRecords + _records + 1);
+        return _pipeline.CommitLocked(_file, commitAt, next);
     }
 
     void ISkvWriteTransaction.Delete(ReadOnlySpan<byte> key) => Delete(key);
@@ -185,7 +251,8 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         }
         finally
         {
-            _store.EndTransaction();
+            _spill?.Dispose();
+            _store.EndTransaction(releaseCheckpointGate: _spill is not null);
         }
     }
 
@@ -195,7 +262,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     /// </summary>
     private void AbortLocked()
     {
-        if (_records == 0 || _pipeline.IsPoisoned) return;
+        if (_records == 0 || _pipeline.IsPoisoned || _inLog) return;
         if (_file.TryDiscardBuffered(_startOffset)) return;
         // (a commit record the OS refused was already dropped from the buffer by the pipeline)
         try

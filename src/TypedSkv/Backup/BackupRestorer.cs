@@ -23,14 +23,30 @@ internal static class BackupRestorer
         // writes), so a malformed backup changes nothing there either; then stream it in.
         // an encrypted file's secret is checked when it is opened, before the transaction begins
         (CountingStream, Stream) Open() => BackupFiles.OpenRead(fullPath, options.Gzip, options.Encryption);
-        if (!options.DryRun && storage is not SkvStore)
+        bool readOnce = BackupFiles.IsSpecialFile(fullPath);
+        if (!options.DryRun && storage is not SkvStore && readOnce)
+            throw new NotSupportedException($"a restore into a server backend reads the backup twice (check whole, then write): {fullPath} is a pipe or device; give a regular file");
+        RestoreResult Run(bool keySet)
         {
-            if (BackupFiles.IsSpecialFile(fullPath))
-                throw new NotSupportedException($"a restore into a server backend reads the backup twice (check whole, then write): {fullPath} is a pipe or device; give a regular file");
-            Pass(storage, fullPath, Open, options, write: false);
+            if (!options.DryRun && storage is not SkvStore) Pass(storage, fullPath, Open, options, write: false, keySet);
+            return Pass(storage, fullPath, Open, options, write: !options.DryRun, keySet) with { Duration = clock.Elapsed };
         }
-        return Pass(storage, fullPath, Open, options, write: !options.DryRun) with { Duration = clock.Elapsed };
+        try
+        {
+            return Run(keySet: readOnce);
+        }
+        catch (KeysOutOfOrder)
+        {
+            // a file written elsewhere, not in key order: again, remembering each key (the pass before rolled back)
+            return Run(keySet: true);
+        }
     }
+
+    /// <summary>
+    /// A backup's keys came out of order, so the pass that counted on order (to know each key is new to the file
+    /// without remembering it) must run again with a set of key hashes.
+    /// </summary>
+    private sealed class KeysOutOfOrder : Exception;
 
     /// <summary>
     /// From a stream read once (stdin, a pipe): into the embedded store (one transaction) or as a dry run. A server
@@ -43,8 +59,25 @@ internal static class BackupRestorer
         if (!options.DryRun && storage is not SkvStore)
             throw new NotSupportedException("a restore into a server backend checks the whole backup before writing, so it reads it twice: give a file, not a stream");
         var clock = Stopwatch.StartNew();
-        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name, options.Encryption), options, write: !options.DryRun)
+        // read once: the keys are remembered from the start (a file can be read again when its keys are out of order)
+        return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name, options.Encryption), options, write: !options.DryRun, keySet: true)
             with { Duration = clock.Elapsed };
+    }
+
+    /// <summary>Whether keys arrive in strictly increasing unsigned byte order (so each is new to the file).</summary>
+    private sealed class KeyOrder
+    {
+        private byte[] _last = new byte[64];
+        private int _length = -1;
+
+        public bool Next(ReadOnlySpan<byte> key)
+        {
+            if (_length >= 0 && key.SequenceCompareTo(_last.AsSpan(0, _length)) <= 0) return false;
+            if (key.Length > _last.Length) _last = new byte[Math.Max(key.Length, _last.Length * 2)];
+            key.CopyTo(_last);
+            _length = key.Length;
+            return true;
+        }
     }
 
     private static RestoreOptions Checked(ISkvStorage? storage, RestoreOptions? options)
@@ -58,8 +91,15 @@ internal static class BackupRestorer
         return options;
     }
 
+    /// <summary>One pass over the backup: with <c>write</c> into the storage, else only checked and counted.</summary>
+    /// <remarks>keySet:
+    /// remember a hash of every key (which tells a key's first occurrence in the file and, for a replace, which store
+    /// keys the backup lacks); false counts on the keys coming in strictly increasing order, as every backup this
+    /// library writes has them (a scan in key order), so that memory does not grow with the records, and throws
+    /// <see cref="KeysOutOfOrder"/> at the first key that breaks it
+    /// </remarks>
     private static RestoreResult Pass(ISkvStorage? storage, string fullPath, Func<(CountingStream, Stream)> open,
-        RestoreOptions options, bool write)
+        RestoreOptions options, bool write, bool keySet)
     {
         var (file, json) = open();
         using var _ = file;
@@ -71,14 +111,21 @@ internal static class BackupRestorer
         // Replace must know which store keys the backup holds (to count, or with a selection to delete, the rest):
         // one 64-bit key hash per record, as verify keeps; a merge keeps nothing per record
         bool compare = storage is SkvStore || options.DryRun || options.MissingOnly || (replace && !selection.All);
-        HashSet<ulong>? backupKeys = replace && compare ? [] : null;
+        // a replace limited to a selection deletes store keys the backup lacks: it looks them up in the set at the end
+        HashSet<ulong>? backupKeys = replace && compare && (keySet || !selection.All) ? [] : null;
+        var order = backupKeys is null && replace && compare ? new KeyOrder() : null;
+        long existing = 0; // distinct backup keys the store held before (ordered pass): the rest of the store is removed
         long added = 0, overwritten = 0, unchanged = 0, skipped = 0, removed = 0;
 
         // the store as it was before this restore (a snapshot on the embedded store, taken before the transaction).
         // On a server backend every lookup is a round trip: it is compared only where the result depends on it
         // (dry run, missing-only, a replace limited to a selection), so a plain restore stays pipelined.
         using var before = compare ? storage?.OpenWholeStoreView() : null;
-        ISkvRecordSink? tx = write ? storage!.BeginRestore() : null;
+        // into the embedded store, a restore that deletes nothing writes through a write-only transaction: its index
+        // is sorted on disk, so memory does not grow with the records (SkvStore.BeginRestoreTransaction)
+        ISkvRecordSink? tx = !write ? null
+            : storage is SkvStore embedded && !(replace && !selection.All) ? embedded.BeginRestoreTransaction()
+            : storage!.BeginRestore();
         try
         {
             // a whole-store replace starts from nothing; with a selection only the selected keys are replaced
@@ -94,8 +141,10 @@ internal static class BackupRestorer
                     skipped++;
                     continue;
                 }
+                if (order is not null && !order.Next(key)) throw new KeysOutOfOrder();
                 bool firstOccurrence = backupKeys?.Add(XxHash3.HashToUInt64(key)) ?? true;
                 bool exists = before is not null && before.ContainsKey(key);
+                if (exists && firstOccurrence) existing++;
                 if (options.MissingOnly && exists)
                 {
                     skipped++;
@@ -119,7 +168,12 @@ internal static class BackupRestorer
             }
             if (GzipEndCheck.IsTruncated(json)) throw reader.Error(null, GzipEndCheck.Of(json)!.Problem);
             if (reader.FileProblems.Count > 0) throw reader.Error(null, reader.FileProblems[0]);
-            if (replace && before is not null)
+            if (order is not null)
+            {
+                // every backup key was distinct (strictly increasing): the store keys it lacks are the rest
+                removed = before!.Count - existing;
+            }
+            else if (replace && before is not null)
             {
                 foreach (var entry in selection.Scan(before))
                 {
