@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using TypedSkv.Redis;
+using TypedSkv.Tool.Commands;
+using TypedSkv.Typed.Tests;
+
+namespace TypedSkv.Redis.Tests;
+
+/// <summary>
+/// A primary of a 3 + 3 Redis Cluster SIGKILLed during a typed workload, a backup and a restore. One cluster for the
+/// class; each test heals it (restarts the killed node, which rejoins as a replica) before the next.
+/// </summary>
+public sealed class FailoverTests(RedisFailoverClusterFixture cluster) : IClassFixture<RedisFailoverClusterFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    private static void WaitUntil(Func<bool> condition, string what, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public async Task Typed_writes_with_WaitReplicas_fail_retryably_and_none_acknowledged_is_lost_when_their_primary_is_killed()
+    {
+        cluster.WaitHealthy();
+        using var storage = cluster.Connect(new RedisSkvOptions { WaitReplicas = 1 }, Timeout);
+        storage.Clear();
+        var db = new TestDb(storage);
+        var acknowledged = new ConcurrentQueue<long>();
+        var failures = new ConcurrentQueue<(Exception Error, TimeSpan Took)>();
+        var slowest = TimeSpan.Zero;
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            for (long seq = 0; !stop.IsCancellationRequested; seq++)
+            {
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    db.Events.Put(new Event(seq, "k" + seq));
+                    acknowledged.Enqueue(seq);
+                }
+                catch (Exception ex)
+                {
+                    failures.Enqueue((ex, clock.Elapsed));
+                }
+                if (clock.Elapsed > slowest) slowest = clock.Elapsed;
+            }
+        });
+        try
+        {
+            WaitUntil(() => acknowledged.Count >= 200 || writer.IsCompleted, "200 writes were acknowledged");
+            var killed = cluster.KillPrimaryOf("{events}");
+            int atKill = acknowledged.Count;
+            cluster.WaitForFailover("{events}", killed);
+            // the writes resume on the replica that took over
+            WaitUntil(() => acknowledged.Count >= atKill + 200 || writer.IsCompleted, "200 more writes were acknowledged after the failover");
+            stop.Cancel();
+            await writer;
+
+            // every failure was a retryable TypedSkv exception, none a hang past the timeouts of the commands of one Put
+            Assert.All(failures, f => Assert.True(f.Error is SkvException { IsRetryable: true }, f.Error.ToString()));
+            Assert.True(slowest < 4 * Timeout + TimeSpan.FromSeconds(2), $"a Put took {slowest}");
+
+            // every write acknowledged with WaitReplicas = 1 reached the replica that is now the primary
+            using var after = cluster.Connect(timeout: Timeout);
+            var events = new TestDb(after).Events;
+            var lost = acknowledged.Where(seq => events.Get(seq) is null).ToList();
+            Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged writes lost, e.g. {string.Join(", ", lost.Take(5))}; failures: {failures.Count}");
+            cluster.Heal(killed);
+        }
+        finally
+        {
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>Collections of several slots, so that a backup or restore spans every primary.</summary>
+    private static string WriteSource(TempDir dir, int records)
+    {
+        string source = dir.File("source.skv");
+        using (var store = SkvStore.Open(source, new SkvOptions { Durability = SkvDurability.None }))
+        {
+            var value = new byte[200];
+            using var tx = store.BeginTransaction();
+            for (int i = 0; i < records; i++)
+            {
+                BitConverter.TryWriteBytes(value, i);
+                tx.Put(Encoding.UTF8.GetBytes($"c{i % 16}/{i:D8}"), value);
+            }
+            tx.Commit();
+            store.Backup(dir.File("source.json"));
+        }
+        return dir.File("source.json");
+    }
+
+    [Fact]
+    public void A_backup_during_the_kill_of_a_primary_fails_with_exit_2_and_runs_again_after_the_failover()
+    {
+        cluster.WaitHealthy();
+        using var dir = new TempDir();
+        string source = WriteSource(dir, 20_000);
+        using (var storage = cluster.Connect(new RedisSkvOptions { WaitReplicas = 1 }, Timeout))
+        {
+            storage.Clear();
+            SkvBackup.Restore(storage, source); // every chunk confirmed on a replica (WAIT at the end)
+        }
+
+        // the backup kills the primary of the collection it reads next, half-way through the collections
+        RedisProcess? killed = null;
+        int reads = 0;
+        RedisBackupView.BeforeAtomicRead.Value = (tag, _) =>
+        {
+            if (++reads == 8 && killed is null) killed = cluster.KillPrimaryOf("{" + Encoding.UTF8.GetString(tag) + "}");
+        };
+        var first = new Cli();
+        int code;
+        try
+        {
+            code = first.Backup(cluster.Uri, dir.File("live.json"));
+        }
+        finally
+        {
+            RedisBackupView.BeforeAtomicRead.Value = null;
+        }
+        Assert.NotNull(killed);
+        // either it failed (exit 2, no file) or the client found the replica that took over in time and it finished
+        Assert.True(code is 0 or 2, first.ToString());
+        if (code == 2)
+        {
+            Assert.Contains("error: redis:", first.Err.ToString());
+            Assert.False(File.Exists(dir.File("live.json")), "a failed backup left its file");
+        }
+
+        cluster.WaitForFailover("{c0}", killed);
+        // run again: the replica that took over serves the collection; the file holds exactly what was restored
+        var again = new Cli();
+        Assert.True(again.Backup(cluster.Uri, dir.File("live.json")) == 0, again.ToString());
+        Assert.True(again.Verify(dir.File("live.json"), cluster.Uri) == 0, again.ToString());
+        using (var reference = SkvStore.Open(dir.File("reference.skv")))
+        {
+            SkvBackup.Restore(reference, source);
+            Assert.True(SkvBackup.Verify(dir.File("live.json"), reference).Ok);
+        }
+        cluster.Heal(killed);
+    }
+
+    [Fact]
+    public async Task A_restore_during_the_kill_of_a_primary_fails_with_exit_2_and_a_repeat_completes_it()
+    {
+        cluster.WaitHealthy();
+        using var dir = new TempDir();
+        string source = WriteSource(dir, 150_000);
+        using (var storage = cluster.Connect(timeout: Timeout)) storage.Clear();
+        // the node that will be killed: the primary of c0, where the restore writes a sixteenth of the records
+        var victim = cluster.PrimaryOf("{c0}");
+
+        var cli = new Cli();
+        var restore = Task.Run(() => cli.Restore(cluster.Uri, source));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!restore.IsCompleted && long.Parse(victim.Cli("dbsize").Trim()) < 1000 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.False(restore.IsCompleted, "the restore finished before the kill: " + cli);
+        var killed = cluster.KillPrimaryOf("{c0}");
+        Assert.Same(victim, killed);
+        int code = await restore.WaitAsync(TimeSpan.FromSeconds(60));
+        // either it failed part way (exit 2, saying how to finish) or the client found the new primary in time
+        Assert.True(code is 0 or 2, cli.ToString());
+        if (code == 2) Assert.Contains("run the same restore again", cli.Err.ToString());
+
+        cluster.WaitForFailover("{c0}", killed);
+        // the same restore again, this time waiting for a replica of every primary: complete and on the replicas
+        var again = new Cli();
+        Assert.True(RestoreCommand.Run(again.Out, again.Err, cluster.Uri, source, waitReplicas: 1) == 0, again.ToString());
+        Assert.True(again.Verify(source, cluster.Uri) == 0, again.ToString());
+        cluster.Heal(killed);
+    }
+}
