@@ -166,11 +166,11 @@ public sealed class RedisSkvStorage : ISkvStorage
         List<IServer> servers;
         if (IsCluster)
         {
-            // the primaries that serve slots in the cluster's own current view (CLUSTER NODES from a connected node):
-            // a primary that failed and whose slots its replica took over is none of them any more
-            var seen = _connection.GetServers().FirstOrDefault(s => s.IsConnected)
+            // the primaries that serve slots in the cluster's view (CLUSTER NODES as the client last read it from a
+            // connected node): a primary that failed and whose slots its replica took over is none of them any more
+            var seen = _connection.GetServers().FirstOrDefault(s => s.IsConnected && s.ClusterConfiguration is not null)
                 ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no server of the cluster is connected");
-            var nodes = seen.ClusterNodes()?.Nodes ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{seen.EndPoint} did not list the cluster's nodes");
+            var nodes = seen.ClusterConfiguration!.Nodes;
             servers = [.. nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => _connection.GetServer(n.EndPoint!))];
         }
         else
