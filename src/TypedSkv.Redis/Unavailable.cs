@@ -35,14 +35,16 @@ internal static class Unavailable
     /// <summary>
     /// The connection is lost or the server did not answer in time, or the cluster says it cannot serve the slot now
     /// (a failover under way: CLUSTERDOWN, TRYAGAIN, MASTERDOWN, a replica that is still LOADING, a demoted primary
-    /// answering READONLY).
+    /// answering READONLY, a transaction discarded with EXECABORT because a node refused a queued command).
     /// </summary>
     public static bool IsTransient(Exception ex) => ex switch
     {
         RedisConnectionException or RedisTimeoutException or TimeoutException => true,
         RedisServerException s => s.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal) || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
             || s.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal) || s.Message.StartsWith("LOADING", StringComparison.Ordinal)
-            || s.Message.StartsWith("READONLY", StringComparison.Ordinal),
+            || s.Message.StartsWith("READONLY", StringComparison.Ordinal)
+            // a MULTI whose queued commands a node refused as its slot moved or went down: discarded, nothing written
+            || s.Message.StartsWith("EXECABORT", StringComparison.Ordinal),
         _ => false,
     };
 

@@ -242,7 +242,8 @@ public sealed class ClusterCollection : ICollectionFixture<RedisClusterFixture>;
 /// A Redis Cluster of 3 primaries and 3 replicas on loopback (redis-cli --cluster create --cluster-replicas 1), with a
 /// short cluster-node-timeout so that a replica takes over about a second after its primary dies. Tests kill a
 /// primary (<see cref="KillPrimaryOf"/>), wait for the failover, and <see cref="Heal"/> restarts the killed node,
-/// which rejoins as a replica, so the next test starts from 3 + 3 again.
+/// which rejoins as a replica, so the next test starts from 3 + 3 again (each test heals first, so one that failed
+/// half-way leaves nothing behind).
 /// </summary>
 public sealed class RedisFailoverClusterFixture : IDisposable
 {
@@ -328,10 +329,10 @@ public sealed class RedisFailoverClusterFixture : IDisposable
         }
     }
 
-    /// <summary>Restarts the killed node (it rejoins as a replica) and waits until the cluster is 3 + 3 with every replica in sync.</summary>
-    public void Heal(RedisProcess killed)
+    /// <summary>Restarts every killed node (each rejoins as a replica) and waits until the cluster is 3 + 3 with every replica in sync.</summary>
+    public void Heal()
     {
-        if (!killed.IsRunning) killed.Restart();
+        foreach (var node in _nodes.Where(n => !n.IsRunning)) node.Restart();
         WaitHealthy();
     }
 
