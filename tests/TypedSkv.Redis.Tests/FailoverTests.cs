@@ -4,6 +4,7 @@ using System.Text;
 using TypedSkv.Redis;
 using TypedSkv.Tool.Commands;
 using TypedSkv.Typed.Tests;
+using Xunit.Abstractions;
 
 namespace TypedSkv.Redis.Tests;
 
