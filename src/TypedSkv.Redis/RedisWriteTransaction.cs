@@ -252,7 +252,7 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
 
     private SkvException Stopped(Exception ex)
     {
-        string message = $"the restore into Redis stopped ({ex.GetType().Name}: {ex.Message}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it";
+        string message = $"the restore into Redis stopped ({ex.GetType().Name}: {Unavailable.Short(ex.Message)}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it";
         return Unavailable.IsTransient(ex) ? new SkvUnavailableException(message, ex) : new SkvException(message, ex);
     }
 

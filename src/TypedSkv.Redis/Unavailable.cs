@@ -52,10 +52,10 @@ internal static class Unavailable
         new($"redis: the server is unavailable ({ex.GetType().Name}: {Short(ex.Message)}); the operation may or may not have been applied, and can be run again", ex);
 
     /// <summary>The first clause of StackExchange.Redis's message, without its counters and advice.</summary>
-    private static string Short(string message)
+    public static string Short(string message)
     {
         int end = message.Length;
-        foreach (string cut in new[] { ", inst:", " (Please", "; ", ", mc:" })
+        foreach (string cut in new[] { ", inst:", " (Please", "; ", ", mc:", "/Interactive", "/Subscription" })
         {
             int i = message.IndexOf(cut, StringComparison.Ordinal);
             if (i > 0 && i < end) end = i;
