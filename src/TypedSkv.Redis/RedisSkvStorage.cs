@@ -163,6 +163,20 @@ public sealed class RedisSkvStorage : ISkvStorage
     internal List<IServer> Primaries()
     {
         // every primary, or an error: a SCAN that silently skipped a disconnected primary would miss its keys
+        var servers = FindPrimaries();
+        if (IsCluster && servers.Any(s => !s.IsConnected))
+        {
+            // the client's view may predate a failover (a long-lived connection): read the cluster's layout again
+            _connection.Configure();
+            servers = FindPrimaries();
+        }
+        if (servers.FirstOrDefault(s => !s.IsConnected) is { } down)
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"primary {down.EndPoint} is not connected; a scan of the keyspace would miss its keys");
+        return servers;
+    }
+
+    private List<IServer> FindPrimaries()
+    {
         List<IServer> servers;
         if (IsCluster)
         {
@@ -178,8 +192,6 @@ public sealed class RedisSkvStorage : ISkvStorage
             servers = [.. _connection.GetServers().Where(s => !s.IsReplica)];
         }
         if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no primary server known");
-        if (servers.FirstOrDefault(s => !s.IsConnected) is { } down)
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"primary {down.EndPoint} is not connected; a scan of the keyspace would miss its keys");
         return servers;
     }
 

@@ -109,11 +109,10 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
         cluster.Heal();
         using var dir = new TempDir();
         string source = WriteSource(dir, 20_000);
-        using (var storage = cluster.Connect(new RedisSkvOptions { WaitReplicas = 1 }, Timeout))
-        {
-            storage.Clear();
-            SkvBackup.Restore(storage, source); // every chunk confirmed on a replica (WAIT at the end)
-        }
+        // connected before the kill and used after the failover: its view of the cluster is older than the failover
+        using var longLived = cluster.Connect(new RedisSkvOptions { WaitReplicas = 1 }, Timeout);
+        longLived.Clear();
+        SkvBackup.Restore(longLived, source); // every chunk confirmed on a replica (WAIT at the end)
 
         // the backup kills the primary of the collection it reads next, half-way through the collections
         RedisProcess? killed = null;
@@ -151,6 +150,9 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
         {
             SkvBackup.Restore(reference, source);
             Assert.True(SkvBackup.Verify(dir.File("live.json"), reference).Ok);
+            // the connection made before the kill backs up the cluster as it is now too
+            SkvBackup.Backup(longLived, dir.File("long-lived.json"));
+            Assert.True(SkvBackup.Verify(dir.File("long-lived.json"), reference).Ok);
         }
     }
 
@@ -187,5 +189,48 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
         var again = new Cli();
         Assert.True(RestoreCommand.Run(again.Out, again.Err, cluster.Uri, source, waitReplicas: 1) == 0, again.ToString());
         Assert.True(again.Verify(source, cluster.Uri) == 0, again.ToString());
+    }
+}
+
+/// <summary>A single server killed under a connected storage: every operation fails with SkvUnavailableException, within the timeout.</summary>
+public sealed class ServerDownTests
+{
+    [Fact]
+    public void Typed_reads_writes_and_scans_of_a_killed_server_throw_a_retryable_SkvUnavailableException_within_the_timeout()
+    {
+        using var server = new RedisProcess(cluster: false);
+        var timeout = TimeSpan.FromSeconds(1);
+        using var storage = RedisSkvStorage.Connect($"redis://127.0.0.1:{server.Port}", timeout);
+        var db = new TestDb(storage);
+        db.Events.Put(new Event(1, "a"));
+        server.Kill();
+
+        void Fails(string what, Action operation)
+        {
+            var clock = Stopwatch.StartNew();
+            var error = Assert.ThrowsAny<SkvException>(operation);
+            Assert.True(error is SkvUnavailableException { IsRetryable: true }, $"{what}: {error}");
+            Assert.StartsWith("redis: the server is unavailable", error.Message);
+            Assert.DoesNotContain("Please take a look", error.Message);
+            // a generous bound: the point is that nothing hangs once the connection's timeout has passed
+            Assert.True(clock.Elapsed < 3 * timeout + TimeSpan.FromSeconds(2), $"{what} took {clock.Elapsed}");
+        }
+        Fails("Put", () => db.Events.Put(new Event(2, "b")));
+        Fails("Get", () => db.Events.Get(1));
+        Fails("Delete", () => db.Events.Delete(1));
+        Fails("All", () => db.Events.All().ToList());
+        Fails("raw Put", () => storage.Put("raw/1"u8, "v"u8));
+        Fails("Count", () => storage.Count());
+    }
+
+    [Fact]
+    public void Retryable_errors_say_so()
+    {
+        Assert.True(new SkvTransactionConflictException("x").IsRetryable);
+        Assert.True(new SkvUnavailableException("x", null).IsRetryable);
+        Assert.True(new SkvReplicationException("x", 1, 0).IsRetryable);
+        Assert.True(new SkvWriteLockTimeoutException("a.skv", TimeSpan.FromSeconds(1)).IsRetryable);
+        Assert.False(new SkvKeyNotFoundException("k"u8).IsRetryable);
+        Assert.False(new SkvException("x").IsRetryable);
     }
 }
