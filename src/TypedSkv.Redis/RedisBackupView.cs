@@ -81,38 +81,46 @@ internal sealed class RedisBackupView(RedisSkvStorage storage) : ISkvReadView
             RedisValue min = from is null ? RedisValue.Null : (RedisValue)from;
             RedisValue max = to is null ? RedisValue.Null : (RedisValue)to;
             var exclude = Exclude.Stop;
+            int limit = pageRecords;
+            // the first page's members, read plainly: the first MULTI checks them (a later page's come from the MULTI before)
+            var predicted = Unavailable.Call(() => storage.Database.SortedSetRangeByValue(index, min, max, exclude, Order.Ascending, 0, limit));
             while (!changed)
             {
-                int limit = pageRecords;
-                var predicted = Unavailable.Call(() => storage.Database.SortedSetRangeByValue(index, min, max, exclude, Order.Ascending, 0, limit));
-                RedisValue[] members = [];
                 RedisValue[] values = [];
+                RedisValue[] next = [];
                 for (int tries = 0; ; tries++)
                 {
                     BeforeAtomicRead.Value?.Invoke(tag, attempt);
+                    // one MULTI/EXEC: the version, the values of this page's members and the members of the next page
+                    // (valid as long as the next MULTI shows the same version); on the first page also its members
                     var tx = storage.Database.CreateTransaction();
                     var versionRead = tx.StringGetAsync(versionKey);
-                    var membersRead = tx.SortedSetRangeByValueAsync(index, min, max, exclude, Order.Ascending, 0, limit);
+                    var membersRead = version is null ? tx.SortedSetRangeByValueAsync(index, min, max, exclude, Order.Ascending, 0, limit) : null;
                     var keys = new RedisKey[predicted.Length];
                     for (int i = 0; i < keys.Length; i++) keys[i] = RedisKeys.DataKey((byte[])predicted[i]!);
                     var valuesRead = keys.Length > 0 ? tx.StringGetAsync(keys) : Task.FromResult(Array.Empty<RedisValue>());
+                    var nextRead = predicted.Length == limit
+                        ? tx.SortedSetRangeByValueAsync(index, predicted[^1], max, Exclude.Both, Order.Ascending, 0, limit)
+                        : Task.FromResult(Array.Empty<RedisValue>());
                     Unavailable.Call(() => tx.Execute());
                     long now = (long?)versionRead.Result ?? 0;
-                    members = membersRead.Result;
-                    if (version is not null && now != version)
+                    if (version is not null)
                     {
-                        changed = true; // a write landed since the tag's first page
+                        // a later page: its members were read with the version the first page showed
+                        if (now != version) changed = true; // a write landed since the tag's first page
+                        else (values, next) = (valuesRead.Result, nextRead.Result);
                         break;
                     }
+                    var members = membersRead!.Result;
                     if (members.AsSpan().SequenceEqual(predicted))
                     {
                         version = now;
-                        values = valuesRead.Result;
+                        (values, next) = (valuesRead.Result, nextRead.Result);
                         break;
                     }
-                    // the page's members changed between the prediction and the MULTI; only possible on the first page
-                    // (a later one would show a new version): predict again from what the MULTI saw
-                    if (version is not null || tries + 1 >= options.BackupAttempts)
+                    // the first page's members changed between the plain read and the MULTI: predict again from what
+                    // the MULTI saw (writes that only change values do not get here)
+                    if (tries + 1 >= options.BackupAttempts)
                     {
                         changed = true;
                         break;
@@ -120,10 +128,10 @@ internal sealed class RedisBackupView(RedisSkvStorage storage) : ISkvReadView
                     predicted = members;
                 }
                 if (changed) break;
-                for (int i = 0; i < members.Length; i++)
+                for (int i = 0; i < predicted.Length; i++)
                 {
                     if (values[i].IsNull) continue; // no value beside its member: not a TypedSkv write (they go together)
-                    byte[] key = (byte[])members[i]!;
+                    byte[] key = (byte[])predicted[i]!;
                     byte[] value = (byte[])values[i]!;
                     _writer.Write7BitEncodedInt(key.Length);
                     _writer.Write(key);
@@ -132,13 +140,12 @@ internal sealed class RedisBackupView(RedisSkvStorage storage) : ISkvReadView
                     records++;
                     bytes += key.Length + value.Length;
                 }
-                if (members.Length < limit)
+                if (predicted.Length < limit || next.Length == 0)
                 {
                     _writer.Flush();
                     return new Segment(start, _spill.Length - start, records);
                 }
-                min = members[^1];
-                exclude = Exclude.Both;
+                predicted = next;
             }
             // changed under the read: start the tag again, in pages that take it in one step if it fits the budget
             _writer.Flush();
