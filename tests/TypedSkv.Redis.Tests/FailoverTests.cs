@@ -34,11 +34,13 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
         storage.Clear();
         var db = new TestDb(storage);
         var acknowledged = new ConcurrentQueue<long>();
+        var missingOnRead = new ConcurrentQueue<long>();
         var failures = new ConcurrentQueue<(Exception Error, TimeSpan Took)>();
         var slowest = TimeSpan.Zero;
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() =>
         {
+            var acknowledgedHere = new HashSet<long>();
             for (long seq = 0; !stop.IsCancellationRequested; seq++)
             {
                 var clock = Stopwatch.StartNew();
@@ -46,6 +48,10 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
                 {
                     db.Events.Put(new Event(seq, "k" + seq));
                     acknowledged.Enqueue(seq);
+                    acknowledgedHere.Add(seq);
+                    // read an acknowledged write back, across the failover too: there or a retryable error, never gone
+                    long earlier = seq / 2;
+                    if (acknowledgedHere.Contains(earlier) && db.Events.Get(earlier) is null) missingOnRead.Enqueue(earlier);
                 }
                 catch (Exception ex)
                 {
@@ -69,7 +75,9 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
 
             // every failure was a retryable TypedSkv exception, none a hang past the timeouts of the commands of one Put
             Assert.All(failures, f => Assert.True(f.Error is SkvException { IsRetryable: true }, f.Error.ToString()));
-            Assert.True(slowest < 4 * Timeout + TimeSpan.FromSeconds(2), $"a Put took {slowest}");
+            // a generous bound (a Put is up to four commands, each bounded by the timeout): the point is that none hangs
+            Assert.True(slowest < 10 * Timeout, $"a Put took {slowest}");
+            Assert.True(missingOnRead.IsEmpty, $"acknowledged writes read back as missing: {string.Join(", ", missingOnRead.Take(5))}");
 
             // every write acknowledged with WaitReplicas = 1 reached the replica that is now the primary
             using var after = cluster.Connect(timeout: Timeout);
@@ -213,7 +221,7 @@ public sealed class ServerDownTests
             Assert.StartsWith("redis: the server is unavailable", error.Message);
             Assert.DoesNotContain("Please take a look", error.Message);
             // a generous bound: the point is that nothing hangs once the connection's timeout has passed
-            Assert.True(clock.Elapsed < 3 * timeout + TimeSpan.FromSeconds(2), $"{what} took {clock.Elapsed}");
+            Assert.True(clock.Elapsed < 10 * timeout, $"{what} took {clock.Elapsed}");
         }
         Fails("Put", () => db.Events.Put(new Event(2, "b")));
         Fails("Get", () => db.Events.Get(1));
