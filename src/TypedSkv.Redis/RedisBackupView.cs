@@ -11,7 +11,7 @@ namespace TypedSkv.Redis;
 /// Every write bumps that counter in its own MULTI/EXEC (<see cref="RedisKeys.VersionKey"/>), so equal versions mean
 /// no write landed between the pages. When one did, the tag is read again, in pages sized to read it in one step
 /// (<see cref="RedisSkvOptions.BackupAtomicReadBytes"/>), up to <see cref="RedisSkvOptions.BackupAttempts"/> times.
-/// A tag's records go to a temporary file (mode 600, deleted on dispose) until the tag is read whole, so a retry
+/// A tag's records go to a temporary file (mode 600 in $TMPDIR, unlinked as soon as it is open) until the tag is read whole, so a retry
 /// only truncates that file, memory stays one page per tag, and the count is exact before the first record is
 /// written; scans then merge the tags from the file in key order. Different tags are read at different moments.
 /// </summary>
@@ -172,7 +172,10 @@ internal sealed class RedisBackupView(RedisSkvStorage storage) : ISkvReadView
         };
         // the records of the backup: readable by this user only
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return new FileStream(path, options);
+        var spill = new FileStream(path, options);
+        // unlinked at once (the open handle keeps it): nothing is left behind, even when the process is killed
+        if (!OperatingSystem.IsWindows()) File.Delete(path);
+        return spill;
     }
 
     private IEnumerable<SkvEntry> Merge(List<Segment> segments)
