@@ -300,7 +300,15 @@ public sealed class RedisSkvStorage : ISkvStorage
         long ms = Math.Max(1, (long)Options.WaitReplicasTimeout.TotalMilliseconds);
         foreach (var endpoint in primaries)
         {
-            long confirmed = (long)Unavailable.Call(() => _connection.GetServer(endpoint).Execute("WAIT", Options.WaitReplicas, ms));
+            long confirmed;
+            try
+            {
+                confirmed = (long)Unavailable.Call(() => _connection.GetServer(endpoint).Execute("WAIT", Options.WaitReplicas, ms));
+            }
+            catch (RedisServerException ex) when (ex.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new SkvException($"RedisSkvOptions.WaitReplicas needs the WAIT command, which the server {endpoint} does not have (Garnet, for one, has none); the write is applied on it, and no replica confirmed it", ex);
+            }
             if (confirmed < Options.WaitReplicas)
             {
                 throw new SkvReplicationException(

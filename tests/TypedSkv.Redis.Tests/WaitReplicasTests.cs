@@ -65,3 +65,16 @@ public sealed class WaitReplicasTests(RedisServerFixture redis) : IClassFixture<
         Assert.Contains("--wait-replicas is for a restore into Redis", file.Err.ToString());
     }
 }
+
+public sealed class GarnetWaitReplicasTests(GarnetFixture garnet) : IClassFixture<GarnetFixture>
+{
+    [Fact]
+    public void WaitReplicas_on_a_server_without_WAIT_says_so()
+    {
+        using var storage = RedisSkvStorage.Connect(garnet.Uri, options: new RedisSkvOptions { WaitReplicas = 1, WaitReplicasTimeout = TimeSpan.FromMilliseconds(100) });
+        var error = Assert.Throws<SkvException>(() => storage.Put("wait/1"u8, "v"u8));
+        Assert.Contains("needs the WAIT command", error.Message);
+        Assert.False(error.IsRetryable);
+        Assert.True(garnet.Storage.ContainsKey("wait/1"u8)); // applied, as the message says
+    }
+}
