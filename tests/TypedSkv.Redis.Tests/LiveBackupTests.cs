@@ -193,3 +193,46 @@ public sealed class GarnetLiveBackupTests(GarnetFixture garnet) : IClassFixture<
         Assert.True(again.Verify(dir.File("cli.json"), garnet.Uri) == 0, again.ToString());
     }
 }
+
+public sealed class VersionCounterTests(GarnetFixture garnet) : IClassFixture<GarnetFixture>
+{
+    [Fact]
+    public void Every_kind_of_write_bumps_its_collections_version_counter_in_the_same_slot()
+    {
+        var storage = garnet.Storage;
+        storage.Clear();
+        Assert.Equal("{users}users~version", Encoding.UTF8.GetString(RedisKeys.VersionKey("users"u8)));
+        Assert.Equal(RedisKeys.VersionKey("users"u8), RedisKeys.VersionKeyOf("users#email/a@x"u8));
+        long Version(string tag) => (long?)storage.Database.StringGet(RedisKeys.VersionKey(Encoding.UTF8.GetBytes(tag))) ?? 0;
+
+        storage.Put("other/1"u8, "o"u8);
+        long other = Version("other");
+        long v = Version("vc");
+        void Bumped(string what, Action write)
+        {
+            write();
+            long now = Version("vc");
+            Assert.True(now > v, $"{what} did not bump the version ({v} -> {now})");
+            v = now;
+        }
+        Bumped("Put", () => storage.Put("vc/1"u8, "a"u8));
+        Bumped("TryInsert", () => Assert.True(storage.TryInsert("vc/2"u8, "b"u8)));
+        Bumped("TryUpdate", () => Assert.True(storage.TryUpdate("vc/2"u8, "c"u8)));
+        Bumped("Delete", () => Assert.True(storage.Delete("vc/2"u8.ToArray())));
+        Bumped("transaction", () =>
+        {
+            using var tx = storage.BeginWrite();
+            tx.Put("vc/4"u8, "x"u8);
+            tx.Delete("vc/1"u8);
+            tx.Commit();
+        });
+        Bumped("restore", () =>
+        {
+            using var sink = storage.BeginRestore();
+            sink.Put("vc/3"u8, "d"u8);
+            sink.Commit();
+        });
+        Assert.Equal(other, Version("other")); // a collection's writes do not touch another's counter
+        Bumped("Clear", () => storage.Clear());
+    }
+}
