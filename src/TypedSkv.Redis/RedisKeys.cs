@@ -45,6 +45,27 @@ public static class RedisKeys
         return result;
     }
 
+    /// <summary>
+    /// The version counter of a tag, <c>{tag}tag~version</c>: incremented (INCR) in every MULTI/EXEC that writes the
+    /// tag, so a backup can tell whether the tag changed between two of its reads. Never a data key (a data key
+    /// <c>{tag}K</c> has K = tag or tag + separator + ..., and '~' is no separator), never an ordering index (it does
+    /// not end in '}'); in the tag's slot.
+    /// </summary>
+    public static byte[] VersionKey(ReadOnlySpan<byte> tag)
+    {
+        ReadOnlySpan<byte> suffix = "~version"u8;
+        var result = new byte[2 * tag.Length + 2 + suffix.Length];
+        result[0] = (byte)'{';
+        tag.CopyTo(result.AsSpan(1));
+        result[tag.Length + 1] = (byte)'}';
+        tag.CopyTo(result.AsSpan(tag.Length + 2));
+        suffix.CopyTo(result.AsSpan(2 * tag.Length + 2));
+        return result;
+    }
+
+    /// <summary>The version counter of the tag of <paramref name="key"/>.</summary>
+    public static byte[] VersionKeyOf(ReadOnlySpan<byte> key) => VersionKey(key[..TagLength(key)]);
+
     /// <summary>The ordering index of the tag of <paramref name="keyOrPrefix"/>.</summary>
     public static byte[] IndexKeyOf(ReadOnlySpan<byte> keyOrPrefix) => IndexKey(keyOrPrefix[..TagLength(keyOrPrefix)]);
 

@@ -15,28 +15,46 @@ public sealed class RedisSkvStorage : ISkvStorage
     private readonly ConnectionMultiplexer _connection;
     private readonly bool _ownsConnection;
 
-    public RedisSkvStorage(ConnectionMultiplexer connection, bool ownsConnection = false)
+    public RedisSkvStorage(ConnectionMultiplexer connection, bool ownsConnection = false, RedisSkvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RedisSkvOptions();
+        options.Validate();
+        if (options.WaitReplicas > 0 && options.WaitReplicasTimeout.TotalMilliseconds >= connection.TimeoutMilliseconds)
+            throw new ArgumentException($"RedisSkvOptions.WaitReplicasTimeout ({options.WaitReplicasTimeout.TotalMilliseconds} ms) must be shorter than the connection's timeout ({connection.TimeoutMilliseconds} ms), or every WAIT that runs out times the connection out", nameof(options));
         _connection = connection;
         _ownsConnection = ownsConnection;
+        Options = options;
         Database = connection.GetDatabase();
         IsCluster = connection.GetServers().Any(s => s.ServerType == ServerType.Cluster);
     }
+
+    /// <summary>Replication waits and backup reads (<see cref="RedisSkvOptions"/>).</summary>
+    public RedisSkvOptions Options { get; }
 
     /// <summary>
     /// Connects to <c>redis://host:port</c>, <c>redis://host1:port1,host2:port2</c> (cluster seeds) or a
     /// StackExchange.Redis configuration string, and owns the connection.
     /// </summary>
-    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null)
+    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null, RedisSkvOptions? options = null)
     {
-        var options = ParseConnection(connection);
+        options?.Validate();
+        var configuration = ParseConnection(connection);
         int ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        options.ConnectTimeout = ms;
-        options.SyncTimeout = ms;
-        options.AsyncTimeout = ms;
-        options.AbortOnConnectFail = true;
-        return new RedisSkvStorage(ConnectionMultiplexer.Connect(options), ownsConnection: true);
+        configuration.ConnectTimeout = ms;
+        configuration.SyncTimeout = ms;
+        configuration.AsyncTimeout = ms;
+        configuration.AbortOnConnectFail = true;
+        var multiplexer = ConnectionMultiplexer.Connect(configuration);
+        try
+        {
+            return new RedisSkvStorage(multiplexer, ownsConnection: true, options);
+        }
+        catch
+        {
+            multiplexer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>) rather than a store file.</summary>
@@ -72,11 +90,16 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
     {
-        value = (byte[]?)Database.StringGet(RedisKeys.DataKey(key));
+        byte[] dataKey = RedisKeys.DataKey(key);
+        value = Unavailable.Call(() => (byte[]?)Database.StringGet(dataKey));
         return value is not null;
     }
 
-    public bool ContainsKey(ReadOnlySpan<byte> key) => Database.KeyExists(RedisKeys.DataKey(key));
+    public bool ContainsKey(ReadOnlySpan<byte> key)
+    {
+        byte[] dataKey = RedisKeys.DataKey(key);
+        return Unavailable.Call(() => Database.KeyExists(dataKey));
+    }
 
     public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
     {
@@ -122,7 +145,7 @@ public sealed class RedisSkvStorage : ISkvStorage
     }
 
     /// <summary>Every tag that has an ordering index, found with SCAN on every primary.</summary>
-    public IEnumerable<byte[]> Tags()
+    public IEnumerable<byte[]> Tags() => Unavailable.Call(() =>
     {
         var tags = new SortedSet<byte[]>(ByteComparer.Instance);
         foreach (var server in Primaries())
@@ -135,15 +158,40 @@ public sealed class RedisSkvStorage : ISkvStorage
             }
         }
         return tags;
-    }
+    });
 
-    internal IEnumerable<IServer> Primaries()
+    internal List<IServer> Primaries()
     {
         // every primary, or an error: a SCAN that silently skipped a disconnected primary would miss its keys
-        var servers = _connection.GetServers().Where(s => !s.IsReplica).ToList();
-        if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no primary server known");
+        var servers = FindPrimaries();
+        if (IsCluster && servers.Any(s => !s.IsConnected))
+        {
+            // the client's view may predate a failover (a long-lived connection): read the cluster's layout again
+            _connection.Configure();
+            servers = FindPrimaries();
+        }
         if (servers.FirstOrDefault(s => !s.IsConnected) is { } down)
             throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"primary {down.EndPoint} is not connected; a scan of the keyspace would miss its keys");
+        return servers;
+    }
+
+    private List<IServer> FindPrimaries()
+    {
+        List<IServer> servers;
+        if (IsCluster)
+        {
+            // the primaries that serve slots in the cluster's view (CLUSTER NODES as the client last read it from a
+            // connected node): a primary that failed and whose slots its replica took over is none of them any more
+            var seen = _connection.GetServers().FirstOrDefault(s => s.IsConnected && s.ClusterConfiguration is not null)
+                ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no server of the cluster is connected");
+            var nodes = seen.ClusterConfiguration!.Nodes;
+            servers = [.. nodes.Where(n => !n.IsReplica && n.Slots.Count > 0 && n.EndPoint is not null).Select(n => _connection.GetServer(n.EndPoint!))];
+        }
+        else
+        {
+            servers = [.. _connection.GetServers().Where(s => !s.IsReplica)];
+        }
+        if (servers.Count == 0) throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "no primary server known");
         return servers;
     }
 
@@ -155,11 +203,11 @@ public sealed class RedisSkvStorage : ISkvStorage
         var exclude = Exclude.Stop;
         while (true)
         {
-            var members = Database.SortedSetRangeByValue(indexKey, min, max, exclude, Order.Ascending, 0, PageSize);
+            var members = Unavailable.Call(() => Database.SortedSetRangeByValue(indexKey, min, max, exclude, Order.Ascending, 0, PageSize));
             if (members.Length == 0) yield break;
             var keys = new RedisKey[members.Length];
             for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
-            var values = Database.StringGet(keys);
+            var values = Unavailable.Call(() => Database.StringGet(keys));
             for (int i = 0; i < members.Length; i++)
             {
                 if (values[i].IsNull) continue; // deleted since the page was read
@@ -175,7 +223,7 @@ public sealed class RedisSkvStorage : ISkvStorage
     public long Count()
     {
         long n = 0;
-        foreach (var tag in Tags()) n += Database.SortedSetLength(RedisKeys.IndexKey(tag));
+        foreach (var tag in Tags()) n += Unavailable.Call(() => Database.SortedSetLength(RedisKeys.IndexKey(tag)));
         return n;
     }
 
@@ -192,22 +240,83 @@ public sealed class RedisSkvStorage : ISkvStorage
         ValidateKey(key);
         byte[] k = key.ToArray();
         byte[] dataKey = RedisKeys.DataKey(key);
+        var before = PrimaryBefore(dataKey);
         var tx = Database.CreateTransaction();
         if (mustExist == true) tx.AddCondition(Condition.KeyExists(dataKey));
         if (mustExist == false) tx.AddCondition(Condition.KeyNotExists(dataKey));
         _ = tx.StringSetAsync(dataKey, value.ToArray());
         _ = tx.SortedSetAddAsync(RedisKeys.IndexKeyOf(key), k, 0);
-        return tx.Execute();
+        _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
+        if (!Unavailable.Call(() => tx.Execute())) return false;
+        WaitForReplicas([(dataKey, before)]);
+        return true;
     }
 
     public bool Delete(ReadOnlySpan<byte> key)
     {
         ValidateKey(key);
+        byte[] dataKey = RedisKeys.DataKey(key);
+        var before = PrimaryBefore(dataKey);
         var tx = Database.CreateTransaction();
-        var deleted = tx.KeyDeleteAsync(RedisKeys.DataKey(key));
+        var deleted = tx.KeyDeleteAsync(dataKey);
         _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
-        tx.Execute();
+        _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
+        Unavailable.Call(() => tx.Execute());
+        if (deleted.Result) WaitForReplicas([(dataKey, before)]);
         return deleted.Result;
+    }
+
+    /// <summary>
+    /// With <see cref="RedisSkvOptions.WaitReplicas"/>: WAIT on the primary of each key just written (the same
+    /// connection the write went over, so WAIT covers it) until that many replicas confirm, or throw.
+    /// </summary>
+    internal void WaitForReplicas(IEnumerable<(byte[] Key, Task<EndPoint?>? Before)> writes)
+    {
+        if (Options.WaitReplicas == 0) return;
+        var primaries = new HashSet<EndPoint>();
+        foreach (var (key, before) in writes)
+        {
+            EndPoint? was = before is null ? null : Unavailable.Call(() => before.GetAwaiter().GetResult());
+            EndPoint? now = Unavailable.Call(() => Database.IdentifyEndpoint(key));
+            // WAIT covers this connection's writes to one server: if the key's slot moved to another primary around
+            // the write (a failover), a WAIT there would confirm nothing about the write
+            if (now is null || (before is not null && !now.Equals(was)))
+            {
+                throw new SkvReplicationException(
+                    $"the write is not confirmed on any replica: the primary of its slot changed while it was written ({was?.ToString() ?? "unknown"} -> {now?.ToString() ?? "none"}, a failover); it may be lost - write it again",
+                    Options.WaitReplicas, 0);
+            }
+            primaries.Add(now);
+        }
+        WaitForReplicas(primaries);
+    }
+
+    /// <summary>With <see cref="RedisSkvOptions.WaitReplicas"/>: the primary of the key as the write is sent (pipelined ahead of it).</summary>
+    internal Task<EndPoint?>? PrimaryBefore(byte[] dataKey) => Options.WaitReplicas == 0 ? null : Database.IdentifyEndpointAsync(dataKey);
+
+    internal void WaitForReplicas(IEnumerable<EndPoint> primaries)
+    {
+        if (Options.WaitReplicas == 0) return;
+        long ms = Math.Max(1, (long)Options.WaitReplicasTimeout.TotalMilliseconds);
+        foreach (var endpoint in primaries)
+        {
+            long confirmed;
+            try
+            {
+                confirmed = (long)Unavailable.Call(() => _connection.GetServer(endpoint).Execute("WAIT", Options.WaitReplicas, ms));
+            }
+            catch (RedisServerException ex) when (ex.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new SkvException($"RedisSkvOptions.WaitReplicas needs the WAIT command, which the server {endpoint} does not have (Garnet, for one, has none); the write is applied on it, and no replica confirmed it", ex);
+            }
+            if (confirmed < Options.WaitReplicas)
+            {
+                throw new SkvReplicationException(
+                    $"the write is applied on the primary {endpoint} but only {confirmed} of the {Options.WaitReplicas} replicas asked for (RedisSkvOptions.WaitReplicas) " +
+                    $"confirmed it within {ms} ms: it is visible, and can be lost if that primary fails before it replicates; writing it again is safe",
+                    Options.WaitReplicas, (int)confirmed);
+            }
+        }
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)
@@ -219,6 +328,9 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public ISkvReadView OpenReadView() => new RedisReadView(this);
 
+    /// <summary>Each collection (hash tag) read at one version of it, into a temporary file (docs/redis.md, "Backups of a live server").</summary>
+    public ISkvReadView OpenBackupView() => new RedisBackupView(this);
+
     public ISkvRecordSink BeginRestore() => new RedisRecordSink(this);
 
     /// <summary>
@@ -226,7 +338,7 @@ public sealed class RedisSkvStorage : ISkvStorage
     /// collection's sorted set lists are removed, so an application's own keys in the same database stay, whatever
     /// their names.
     /// </summary>
-    public long Clear()
+    public long Clear() => Unavailable.Call(() =>
     {
         long removed = 0;
         foreach (var tag in Tags())
@@ -241,13 +353,16 @@ public sealed class RedisSkvStorage : ISkvStorage
                 var tx = Database.CreateTransaction();
                 _ = tx.KeyDeleteAsync(dataKeys, CommandFlags.DemandMaster);
                 _ = tx.SortedSetRemoveAsync(index, members, CommandFlags.DemandMaster);
+                _ = tx.StringIncrementAsync(RedisKeys.VersionKey(tag), flags: CommandFlags.DemandMaster);
                 tx.Execute(CommandFlags.DemandMaster);
                 removed += members.Length;
             }
+            // the version counter stays: it only ever grows, so a backup reading the tag meanwhile sees the change
             Database.KeyDelete(index, CommandFlags.DemandMaster);
         }
+        if (removed > 0) WaitForReplicas(Primaries().Select(p => p.EndPoint));
         return removed;
-    }
+    });
 
     public void Dispose()
     {

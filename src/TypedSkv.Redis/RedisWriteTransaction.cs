@@ -26,7 +26,8 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         byte[] k = key.ToArray();
         if (_writes.TryGetValue(k, out value)) return value is not null;
         if (_reads.TryGetValue(k, out value)) return value is not null;
-        value = (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key));
+        byte[] dataKey = RedisKeys.DataKey(key);
+        value = Unavailable.Call(() => (byte[]?)_storage.Database.StringGet(dataKey));
         _reads[k] = value;
         return value is not null;
     }
@@ -83,7 +84,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
             if (writes.Count > 0) continue;
             foreach (var key in reads)
             {
-                byte[]? now = (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key));
+                byte[]? now = Unavailable.Call(() => (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key)));
                 byte[]? seen = _reads[key];
                 if (!(now is null ? seen is null : seen is not null && now.AsSpan().SequenceEqual(seen)))
                     throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
@@ -91,10 +92,19 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         }
 
         int committed = 0;
+        var written = new List<(byte[], Task<System.Net.EndPoint?>?)>();
         foreach (var (_, (reads, writes)) in groups)
         {
             if (writes.Count == 0) continue;
+            byte[] firstKey = RedisKeys.DataKey(writes[0]);
+            var before = _storage.PrimaryBefore(firstKey);
             var tx = _storage.Database.CreateTransaction();
+            // every tag written gets its version bumped in the same MULTI/EXEC (what a consistent backup checks)
+            var tags = new HashSet<byte[]>(ByteComparer.Instance);
+            foreach (var key in writes)
+            {
+                if (tags.Add(key[..RedisKeys.TagLength(key)])) _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
+            }
             foreach (var key in reads)
             {
                 byte[] dataKey = RedisKeys.DataKey(key);
@@ -120,13 +130,28 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
                     _ = tx.SortedSetRemoveAsync(indexKey, key);
                 }
             }
-            if (!tx.Execute())
+            bool executed;
+            try
+            {
+                executed = tx.Execute();
+            }
+            catch (Exception ex) when (Unavailable.IsTransient(ex) && committed > 0)
+            {
+                throw new SkvUnavailableException($"{Unavailable.Wrap(ex).Message}; {committed} of the transaction's collections (cluster slots) had committed before", ex);
+            }
+            catch (Exception ex) when (Unavailable.IsTransient(ex))
+            {
+                throw Unavailable.Wrap(ex);
+            }
+            if (!executed)
             {
                 if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
                 throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
             }
             committed++;
+            written.Add((firstKey, before));
         }
+        _storage.WaitForReplicas(written);
     }
 
     public void Rollback() => _finished = true;
@@ -201,12 +226,16 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
         var tx = storage.Database.CreateTransaction();
         foreach (var (k, v) in chunk.Values) _ = tx.StringSetAsync(k, v);
         _ = tx.SortedSetAddAsync(RedisKeys.IndexKey(tag), chunk.Members.ToArray());
+        _ = tx.StringIncrementAsync(RedisKeys.VersionKey(tag));
+        // with WaitReplicas: where each tag's chunks went (pipelined ahead of them), checked against where its slot is at the end
+        if (!_written.ContainsKey(tag)) _written[tag] = ((byte[])chunk.Values[0].Key!, storage.PrimaryBefore((byte[])chunk.Values[0].Key!));
         _inFlight.Enqueue(tx.ExecuteAsync());
         _sent += chunk.Values.Count;
         while (_inFlight.Count > MaxInFlight) Wait(_inFlight.Dequeue());
     }
 
     private long _sent;
+    private readonly Dictionary<byte[], (byte[] Key, Task<System.Net.EndPoint?>? Before)> _written = new(ByteComparer.Instance);
 
     private void Wait(Task<bool> task)
     {
@@ -217,8 +246,14 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             _finished = true;
-            throw new SkvException($"the restore into Redis stopped ({ex.GetType().Name}: {ex.Message}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it", ex);
+            throw Stopped(ex);
         }
+    }
+
+    private SkvException Stopped(Exception ex)
+    {
+        string message = $"the restore into Redis stopped ({ex.GetType().Name}: {Unavailable.Short(ex.Message)}); up to {_sent} records were sent and the ones written stay - run the same restore again to complete it";
+        return Unavailable.IsTransient(ex) ? new SkvUnavailableException(message, ex) : new SkvException(message, ex);
     }
 
     public void Commit()
@@ -227,6 +262,20 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
         foreach (var tag in _chunks.Keys.ToList()) Send(tag);
         while (_inFlight.TryDequeue(out var task)) Wait(task);
         _finished = true;
+        // with WaitReplicas: the restore is complete when the replicas have it too (one WAIT per primary written)
+        try
+        {
+            storage.WaitForReplicas(_written.Values);
+        }
+        catch (SkvUnavailableException ex)
+        {
+            throw Stopped(ex.InnerException ?? ex);
+        }
+        catch (SkvReplicationException ex)
+        {
+            throw new SkvReplicationException($"the restore wrote every record to the primaries, but they are not confirmed on the replicas ({ex.Message}); run the same restore again to complete it",
+                ex.RequiredReplicas, ex.ConfirmedReplicas);
+        }
     }
 
     public void Dispose()

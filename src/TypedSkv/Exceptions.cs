@@ -5,6 +5,13 @@ public class SkvException : Exception
 {
     public SkvException(string message) : base(message) { }
     public SkvException(string message, Exception? inner) : base(message, inner) { }
+
+    /// <summary>
+    /// Whether the same operation can succeed when run again unchanged (a transaction conflict, a lock or server
+    /// timeout, a server failing over), as opposed to an error that repeats until something is fixed (bad data, a
+    /// missing key, a unique index violation).
+    /// </summary>
+    public virtual bool IsRetryable => false;
 }
 
 /// <summary>The data file holds bytes that fail their checksum or make no sense, with valid data after them.</summary>
@@ -72,4 +79,41 @@ public sealed class SkvWriteLockTimeoutException : SkvException
 
     public string FilePath { get; }
     public TimeSpan Timeout { get; }
+
+    public override bool IsRetryable => true;
+}
+
+/// <summary>
+/// A server backend could not be reached or did not answer within its timeout (connection lost, a primary failing
+/// over, the cluster not serving the key's slot). The operation may or may not have been applied: an idempotent write
+/// (a Put, a Delete) can be sent again; <see cref="SkvException.IsRetryable"/> is true.
+/// </summary>
+public sealed class SkvUnavailableException : SkvException
+{
+    public SkvUnavailableException(string message, Exception? inner) : base(message, inner) { }
+
+    public override bool IsRetryable => true;
+}
+
+/// <summary>
+/// A write was applied on the primary, but fewer replicas than asked for (for Redis:
+/// <c>RedisSkvOptions.WaitReplicas</c>) confirmed it within the timeout, so it may be lost if that primary fails
+/// before it replicates. The write is not undone: readers can see it. Writing the same value again is safe;
+/// <see cref="SkvException.IsRetryable"/> is true.
+/// </summary>
+public sealed class SkvReplicationException : SkvException
+{
+    public SkvReplicationException(string message, int requiredReplicas, int confirmedReplicas) : base(message)
+    {
+        RequiredReplicas = requiredReplicas;
+        ConfirmedReplicas = confirmedReplicas;
+    }
+
+    /// <summary>How many replicas had to confirm the write.</summary>
+    public int RequiredReplicas { get; }
+
+    /// <summary>How many did within the timeout (the smallest count over the primaries the write went to).</summary>
+    public int ConfirmedReplicas { get; }
+
+    public override bool IsRetryable => true;
 }

@@ -55,6 +55,13 @@ public interface ISkvStorage : ISkvReader, IDisposable
     ISkvReadView OpenReadView();
 
     /// <summary>
+    /// The view a backup reads the storage through, once, in key order: <see cref="OpenReadView"/> unless the
+    /// implementation offers a more consistent one for that (Redis: each collection read at one version of it, see
+    /// docs/redis.md). Its <see cref="ISkvReadView.Count"/> and scans of one range agree with each other.
+    /// </summary>
+    ISkvReadView OpenBackupView() => OpenReadView();
+
+    /// <summary>
     /// A writer for restores: puts stream to the storage (all-or-nothing at <see cref="ISkvRecordSink.Commit"/> on
     /// the embedded store; pipelined and not atomic on a server backend).
     /// </summary>
@@ -145,6 +152,8 @@ public static class SkvStorageExtensions
 public sealed class SkvTransactionConflictException : SkvException
 {
     public SkvTransactionConflictException(string message) : base(message) { }
+
+    public override bool IsRetryable => true;
 }
 
 
@@ -156,4 +165,11 @@ internal static class WholeStoreViews
     /// </summary>
     public static ISkvReadView OpenWholeStoreView(this ISkvStorage storage) =>
         storage is SkvStore store ? store.GetWholeStoreSnapshot() : storage.OpenReadView();
+
+    /// <summary>
+    /// The view a backup reads: that snapshot on the embedded store, <see cref="ISkvStorage.OpenBackupView"/>
+    /// otherwise (Redis: each collection at one version of it).
+    /// </summary>
+    public static ISkvReadView OpenBackupSource(this ISkvStorage storage) =>
+        storage is SkvStore store ? store.GetWholeStoreSnapshot() : storage.OpenBackupView();
 }

@@ -98,8 +98,8 @@ internal static class BackupCreator
     private static (long Records, string Checksum) WriteFull(ISkvStorage storage, Stream json, BackupOptions options)
     {
         byte[] prefix = options.GetPrefix();
-        // the embedded store gives a point-in-time snapshot; a server backend a live view (SCAN-based)
-        using var snapshot = storage.OpenWholeStoreView();
+        // the embedded store gives a point-in-time snapshot; Redis each collection at one version (docs/redis.md)
+        using var snapshot = storage.OpenBackupSource();
         // total_records comes before the records: count first (keys only, no value I/O)
         long total = prefix.Length == 0 ? snapshot.Count : snapshot.ScanPrefix(prefix).LongCount();
         using var writer = new BackupWriter(json, total, options.CreatedAt ?? DateTimeOffset.UtcNow, options.Indented, options.Progress, prefix);

@@ -70,13 +70,19 @@ public static class RestoreCommand
         var passphraseFile = BackupSecrets.CreatePassphraseFile();
         var noProgress = CommonOptions.CreateNoProgress();
         var wait = CommonOptions.CreateWait();
+        var waitReplicas = new Option<int?>("--wait-replicas")
+        {
+            Description = "Redis only: finish only when this many replicas of every primary written have the restore (WAIT); otherwise exit 2, and the same restore can be run again.",
+            HelpName = "N",
+            CustomParser = ListCommand.PositiveInt,
+        };
         var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
         {
-            db, files, mode, keys, prefixes, missingOnly, dryRun, until, passphraseFile, noProgress, wait,
+            db, files, mode, keys, prefixes, missingOnly, dryRun, until, passphraseFile, noProgress, wait, waitReplicas,
         };
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(files)[0], pr.GetValue(mode),
             pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait),
-            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until))));
+            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until)), pr.GetValue(waitReplicas)));
         return command;
     }
 
@@ -90,10 +96,13 @@ public static class RestoreCommand
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
         bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null,
-        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null) =>
+        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null, int? waitReplicas = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
             selection ??= Selection.All;
+            if (waitReplicas is not null && !Stores.IsRedis(db))
+                throw SkvToolException.Usage("--wait-replicas is for a restore into Redis (WAIT for its replicas); a store file has none");
+            if (waitReplicas is < 1) throw SkvToolException.Usage("--wait-replicas must be at least 1");
             bool stdin = file == "-";
             if (!stdin) Stores.RequireFile(file, "backup file");
             if (stdin && (incrementals is { Count: > 0 } || until is not null))
@@ -146,10 +155,14 @@ public static class RestoreCommand
             // across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it
             if (Stores.IsRedis(db))
             {
-                using var storage = Stores.ConnectRedis(db);
+                using var storage = Stores.ConnectRedis(db, waitReplicas is { } n ? new TypedSkv.Redis.RedisSkvOptions { WaitReplicas = n, WaitReplicasTimeout = TimeSpan.FromSeconds(4) } : null);
                 try
                 {
                     return Restore(storage);
+                }
+                catch (SkvException ex) when (ex is SkvUnavailableException or SkvReplicationException && !ex.Message.Contains("run the same restore again", StringComparison.Ordinal))
+                {
+                    throw new SkvToolException(ExitCode.UsageOrIoError, $"{ex.Message}; the restore stopped part way (records written so far stay): run the same restore again to complete it", ex);
                 }
                 catch (StackExchange.Redis.RedisException ex)
                 {

@@ -93,11 +93,11 @@ public static class Stores
     public static bool IsRedis(string db) => RedisSkvStorage.IsRedisUri(db);
 
     /// <summary>A Redis server, Redis Cluster (several seeds) or Garnet as a storage; connection failures are exit code 2.</summary>
-    public static RedisSkvStorage ConnectRedis(string db)
+    public static RedisSkvStorage ConnectRedis(string db, RedisSkvOptions? options = null)
     {
         try
         {
-            return RedisSkvStorage.Connect(db);
+            return RedisSkvStorage.Connect(db, options: options);
         }
         catch (ArgumentException ex)
         {

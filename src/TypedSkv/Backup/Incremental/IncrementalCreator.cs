@@ -33,7 +33,7 @@ internal static class IncrementalCreator
         var createdAt = now > link.CreatedAt ? now : link.CreatedAt.AddTicks(1);
         return json =>
         {
-            using var snapshot = storage.OpenWholeStoreView();
+            using var snapshot = storage.OpenBackupSource();
             using var chain = BackupChain.Open(chainPaths, options.Encryption, Storage.RecordFormat.MaxValueLength);
             using var writer = BackupWriter.Incremental(json, createdAt, link, options.Indented, options.Progress);
             WriteChanges(chain, snapshot.ScanPrefix([]), writer);
