@@ -25,41 +25,22 @@ public sealed class RedisSkvStorage : ISkvStorage
     }
 
     /// <summary>
-    /// Connects to <c>redis://host:port</c>, <c>redis://host1:port1,host2:port2</c> (cluster seeds) or a
-    /// StackExchange.Redis configuration string, and owns the connection.
+    /// Connects to a <c>redis://</c> or <c>rediss://</c> (TLS) URI, <c>redis[s]://[user[:password]@]host[:port][/db]</c>
+    /// or a comma-separated list of cluster seeds, or to a StackExchange.Redis configuration string, and owns the
+    /// connection (docs/redis.md, "Connecting"). Failures: <see cref="SkvRedisConnectionException"/>.
     /// </summary>
-    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null)
-    {
-        var options = ParseConnection(connection);
-        int ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        options.ConnectTimeout = ms;
-        options.SyncTimeout = ms;
-        options.AsyncTimeout = ms;
-        options.AbortOnConnectFail = true;
-        return new RedisSkvStorage(ConnectionMultiplexer.Connect(options), ownsConnection: true);
-    }
+    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null) =>
+        Connect(connection, new RedisConnectionOptions { Timeout = timeout ?? TimeSpan.FromSeconds(5) });
 
-    /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>) rather than a store file.</summary>
-    public static bool IsRedisUri(string target) => target.StartsWith("redis://", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Connects with credentials, TLS files and the timeout from <paramref name="options"/>.</summary>
+    public static RedisSkvStorage Connect(string connection, RedisConnectionOptions options) =>
+        new(RedisConnection.Connect(connection, options), ownsConnection: true);
 
-    public static ConfigurationOptions ParseConnection(string connection)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(connection);
-        string config = connection;
-        if (IsRedisUri(connection))
-        {
-            config = connection["redis://".Length..].TrimEnd('/');
-            if (config.Length == 0) throw new ArgumentException($"no host in {connection}", nameof(connection));
-        }
-        var options = ConfigurationOptions.Parse(config);
-        if (options.EndPoints.Count == 0) throw new ArgumentException($"no endpoint in {connection}", nameof(connection));
-        foreach (var endpoint in options.EndPoints)
-        {
-            if (endpoint is DnsEndPoint { Port: 0 } or IPEndPoint { Port: 0 })
-                throw new ArgumentException($"no port in {connection}", nameof(connection));
-        }
-        return options;
-    }
+    /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>, <c>rediss://...</c>) rather than a store file.</summary>
+    public static bool IsRedisUri(string target) => RedisConnection.IsUri(target);
+
+    /// <summary>The StackExchange.Redis options for <paramref name="connection"/> (see <see cref="RedisConnection.Parse"/>).</summary>
+    public static ConfigurationOptions ParseConnection(string connection) => RedisConnection.Parse(connection);
 
     public IDatabase Database { get; }
 

@@ -98,13 +98,17 @@ public sealed class RedisProcess : IDisposable
 {
     private readonly Process _process;
 
-    public RedisProcess(bool cluster, int? port = null)
+    /// <param name="extraArgs">More redis-server options; later ones win (e.g. <c>--port 0 --tls-port P</c>).</param>
+    /// <param name="cliOptions">What redis-cli needs to talk to it (TLS files, a password).</param>
+    public RedisProcess(bool cluster, int? port = null, IReadOnlyList<string>? extraArgs = null, string cliOptions = "")
     {
+        CliOptions = cliOptions;
         Port = port ?? Ports.Free();
         Directory = Path.Combine(Path.GetTempPath(), "skv-redis-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         var args = new List<string> { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", Directory, "--protected-mode", "no" };
         if (cluster) args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(Directory, "nodes.conf")]);
+        if (extraArgs is not null) args.AddRange(extraArgs);
         var psi = new ProcessStartInfo(RedisBinaries.RedisServer) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
@@ -118,8 +122,9 @@ public sealed class RedisProcess : IDisposable
     public int Port { get; }
     public string Directory { get; }
     public int ProcessId => _process.Id;
+    public string CliOptions { get; }
 
-    public string Cli(string args) => RedisBinaries.Run(RedisBinaries.RedisCli, $"-h 127.0.0.1 -p {Port} {args}", TimeSpan.FromSeconds(30));
+    public string Cli(string args) => RedisBinaries.Run(RedisBinaries.RedisCli, $"-h 127.0.0.1 -p {Port} {CliOptions} {args}", TimeSpan.FromSeconds(30));
 
     private void WaitForPing()
     {
