@@ -327,17 +327,28 @@ public static class RedisConnection
         {
             if (failures.TryDequeue(out string? certificate))
                 throw new SkvRedisConnectionException(RedisConnectionFailure.Certificate, $"cannot connect to Redis at {endpoints}: {certificate}", ex);
-            if (ex.FailureType == ConnectionFailureType.AuthenticationFailure)
+            string clientCertificateHint = options?.ClientCertificateFile is null ? "; if the server requires a client certificate, give one" : "";
+            if (Find<System.Security.Authentication.AuthenticationException>(ex) is { } handshake)
+                throw new SkvRedisConnectionException(RedisConnectionFailure.Certificate, $"cannot connect to Redis at {endpoints}: the TLS handshake failed ({OneLine(handshake.Message)}){clientCertificateHint}", ex);
+            if (ex.FailureType == ConnectionFailureType.AuthenticationFailure && Find<RedisServerException>(ex) is { } refused)
             {
-                string why = ServerText(ex) ?? "the server refused the credentials";
-                if (config.Ssl && config.Password is null && config.User is null && why.Contains("SSL", StringComparison.OrdinalIgnoreCase))
-                    throw new SkvRedisConnectionException(RedisConnectionFailure.Certificate, $"cannot connect to Redis at {endpoints}: the TLS handshake failed ({why})", ex);
                 string who = config.User is { } u ? $"user {u}" : "the default user";
                 string given = config.Password is null ? "no password given" : "with the password given";
-                throw new SkvRedisConnectionException(RedisConnectionFailure.Authentication, $"cannot connect to Redis at {endpoints}: authentication failed for {who}, {given} ({why})", ex);
+                throw new SkvRedisConnectionException(RedisConnectionFailure.Authentication, $"cannot connect to Redis at {endpoints}: authentication failed for {who}, {given} ({OneLine(refused.Message)})", ex);
             }
-            string reason = ServerText(ex) ?? ex.FailureType.ToString();
-            throw new SkvRedisConnectionException(RedisConnectionFailure.Unreachable, $"cannot connect to Redis at {endpoints}: {reason} ({ex.FailureType}); check the address and that the server is running", ex);
+            if (ex.FailureType == ConnectionFailureType.AuthenticationFailure)
+            {
+                // StackExchange.Redis reports a TLS connection the server closed during the handshake this way too
+                string what = config.Ssl ? "the server refused the TLS connection or the credentials" : "the server refused the credentials";
+                throw new SkvRedisConnectionException(config.Ssl ? RedisConnectionFailure.Certificate : RedisConnectionFailure.Authentication,
+                    $"cannot connect to Redis at {endpoints}: {what} ({ServerText(ex) ?? ex.FailureType.ToString()}){(config.Ssl ? clientCertificateHint : "")}", ex);
+            }
+            // StackExchange.Redis's own text is advice about abortConnect: say what was tried instead
+            string reason = ServerText(ex) is { } text ? $"{text} ({ex.FailureType})" : $"no Redis server answered ({ex.FailureType})";
+            string hint = !config.Ssl ? "; check the address, that the server is running, and whether it takes TLS only (rediss://)"
+                : options?.ClientCertificateFile is null ? "; check the address, that the server is running, and whether it requires a client certificate"
+                : "; check the address and that the server is running";
+            throw new SkvRedisConnectionException(RedisConnectionFailure.Unreachable, $"cannot connect to Redis at {endpoints}: {reason}{hint}", ex);
         }
     }
 
@@ -348,6 +359,15 @@ public static class RedisConnection
         IPEndPoint i => $"{i.Address}:{i.Port}",
         _ => endpoint.ToString() ?? "?",
     };
+
+    private static T? Find<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+            if (e is T found) return found;
+        return null;
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
 
     /// <summary>The innermost message that is not StackExchange.Redis's own summary (the server's or the socket's words).</summary>
     private static string? ServerText(Exception ex)

@@ -235,7 +235,8 @@ public sealed class RedisSkvStorage : ISkvStorage
         if (_ownsConnection) _connection.Dispose();
     }
 
-    public override string ToString() => $"RedisSkvStorage({_connection.Configuration})";
+    // not _connection.Configuration: StackExchange.Redis prints that with the password
+    public override string ToString() => $"RedisSkvStorage({string.Join(",", _connection.GetEndPoints().Select(e => e.ToString()))})";
 }
 
 /// <summary>Unsigned lexicographic byte order (the order of ZRANGEBYLEX and of the embedded store).</summary>
