@@ -166,3 +166,9 @@ public sealed class TlsFixture : IDisposable
         Certificates.Dispose();
     }
 }
+
+[CollectionDefinition("auth")]
+public sealed class AuthCollection : ICollectionFixture<AuthServersFixture>;
+
+[CollectionDefinition("tls")]
+public sealed class TlsCollection : ICollectionFixture<TlsFixture>;

@@ -3,7 +3,8 @@ using TypedSkv.Redis;
 namespace TypedSkv.Redis.Tests;
 
 /// <summary>Credentials against redis-servers with requirepass and with an ACL file.</summary>
-public sealed class AuthConnectionTests(AuthServersFixture servers) : IClassFixture<AuthServersFixture>
+[Collection("auth")]
+public sealed class AuthConnectionTests(AuthServersFixture servers)
 {
     private static readonly RedisConnectionOptions Fast = new() { Timeout = TimeSpan.FromSeconds(3) };
 
@@ -71,7 +72,8 @@ public sealed class AuthConnectionTests(AuthServersFixture servers) : IClassFixt
 }
 
 /// <summary>TLS-only servers: a single node with client certificates required, a wrong CA, a wrong name, a TLS cluster.</summary>
-public sealed class TlsConnectionTests(TlsFixture tls) : IClassFixture<TlsFixture>
+[Collection("tls")]
+public sealed class TlsConnectionTests(TlsFixture tls)
 {
     [Fact]
     public void Single_tls_server_with_ca_and_client_certificate()
