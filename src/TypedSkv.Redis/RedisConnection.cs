@@ -339,7 +339,9 @@ public static class RedisConnection
             if (ex.FailureType == ConnectionFailureType.AuthenticationFailure)
             {
                 // StackExchange.Redis reports a TLS connection the server closed during the handshake this way too
-                string what = config.Ssl ? "the server refused the TLS connection or the credentials" : "the server refused the credentials";
+                bool credentials = config.Password is not null || config.User is not null;
+                string what = !config.Ssl ? "the server refused the credentials"
+                    : credentials ? "the server closed the TLS connection or refused the credentials" : "the server closed the TLS connection during the handshake";
                 throw new SkvRedisConnectionException(config.Ssl ? RedisConnectionFailure.Certificate : RedisConnectionFailure.Authentication,
                     $"cannot connect to Redis at {endpoints}: {what} ({ServerText(ex) ?? ex.FailureType.ToString()}){(config.Ssl ? clientCertificateHint : "")}", ex);
             }

@@ -90,8 +90,14 @@ public sealed class TlsConnectionTests(TlsFixture tls)
     {
         using var storage = RedisSkvStorage.Connect(tls.ClusterUri, tls.Options());
         Assert.True(storage.IsCluster);
-        for (int i = 0; i < 30; i++) storage.Put(System.Text.Encoding.UTF8.GetBytes($"c{i}/k"), "v"u8);
-        Assert.Equal(30, storage.Count());
+        // 30 collections: spread over the three primaries' slots
+        for (int i = 0; i < 30; i++) storage.Put(System.Text.Encoding.UTF8.GetBytes($"c{i}/k"), System.Text.Encoding.UTF8.GetBytes("v" + i));
+        for (int i = 0; i < 30; i++)
+        {
+            Assert.True(storage.TryGet(System.Text.Encoding.UTF8.GetBytes($"c{i}/k"), out var value));
+            Assert.Equal("v" + i, System.Text.Encoding.UTF8.GetString(value));
+        }
+        Assert.Equal(30, storage.ScanRange("c"u8.ToArray(), "d"u8.ToArray()).Count());
         Assert.Equal(3, storage.Connection.GetServers().Count(s => !s.IsReplica && s.IsConnected));
     }
 
