@@ -143,8 +143,9 @@ public static class RedisConnection
             throw Bad("a client key needs its client certificate");
         if (config.Ssl) ConfigureTls(config, options, certificateFailures);
 
-        int ms = checked((int)options.Timeout.TotalMilliseconds);
-        if (ms <= 0) throw Bad($"the timeout must be positive, not {options.Timeout}");
+        if (options.Timeout <= TimeSpan.Zero || options.Timeout.TotalMilliseconds > int.MaxValue)
+            throw Bad($"the timeout must be positive and under 24 days, not {options.Timeout}");
+        int ms = Math.Max(1, (int)options.Timeout.TotalMilliseconds);
         config.ConnectTimeout = ms;
         config.SyncTimeout = ms;
         config.AsyncTimeout = ms;

@@ -60,6 +60,8 @@ public class ConnectionParsingTests
         Assert.DoesNotContain("first-pw", twice.Message);
         Assert.DoesNotContain("second-pw", twice.Message);
         Assert.Throws<SkvRedisConnectionException>(() => RedisConnection.Parse("redis://a@127.0.0.1", new RedisConnectionOptions { User = "b" }));
+        Assert.Contains("the timeout must be positive", Assert.Throws<SkvRedisConnectionException>(() => RedisConnection.Parse("redis://h", new RedisConnectionOptions { Timeout = TimeSpan.Zero })).Message);
+        Assert.Throws<SkvRedisConnectionException>(() => RedisConnection.Parse("redis://h", new RedisConnectionOptions { Timeout = TimeSpan.FromDays(30) }));
     }
 
     [Theory]
