@@ -320,9 +320,10 @@ public static class RedisConnection
         var failures = new ConcurrentQueue<string>();
         var config = Build(connection, options ?? new RedisConnectionOptions(), failures);
         string endpoints = string.Join(",", config.EndPoints.Select(Format));
+        ConnectionMultiplexer connected;
         try
         {
-            return ConnectionMultiplexer.Connect(config);
+            connected = ConnectionMultiplexer.Connect(config);
         }
         catch (RedisConnectionException ex)
         {
@@ -353,6 +354,13 @@ public static class RedisConnection
                 : "; check the address and that the server is running";
             throw new SkvRedisConnectionException(RedisConnectionFailure.Unreachable, $"cannot connect to Redis at {endpoints}: {reason}{hint}", ex);
         }
+        // otherwise the first command fails with "Failed to write" (StackExchange.Redis cannot SELECT there)
+        if (config.DefaultDatabase is int db and not 0 && connected.GetServers().Any(s => s.ServerType == ServerType.Cluster))
+        {
+            connected.Dispose();
+            throw Bad($"{Redact(connection)}: a Redis Cluster has only database 0, not {db}");
+        }
+        return connected;
     }
 
     private static string Format(EndPoint endpoint) => endpoint switch

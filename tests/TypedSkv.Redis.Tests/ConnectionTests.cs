@@ -102,6 +102,16 @@ public sealed class TlsConnectionTests(TlsFixture tls)
     }
 
     [Fact]
+    public void A_database_number_other_than_0_on_a_cluster_is_refused_at_connect()
+    {
+        var ex = Assert.Throws<SkvRedisConnectionException>(() => RedisSkvStorage.Connect(tls.ClusterUri + "/3", tls.Options()));
+        Assert.Equal(RedisConnectionFailure.BadConfiguration, ex.Failure);
+        Assert.Contains("a Redis Cluster has only database 0", ex.Message);
+        using var zero = RedisSkvStorage.Connect(tls.ClusterUri + "/0", tls.Options());
+        Assert.True(zero.IsCluster);
+    }
+
+    [Fact]
     public void A_certificate_from_another_ca_names_the_host_and_the_reason()
     {
         var ex = Assert.Throws<SkvRedisConnectionException>(() => RedisSkvStorage.Connect($"rediss://127.0.0.1:{tls.Single.Port}", tls.Options(tls.Certificates.WrongCa)));
