@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Net;
 using StackExchange.Redis;
 
 namespace TypedSkv.Redis;
