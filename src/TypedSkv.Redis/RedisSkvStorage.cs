@@ -1,5 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using System.Diagnostics.CodeAnalysis;
 using StackExchange.Redis;
 
 namespace TypedSkv.Redis;
@@ -33,19 +33,21 @@ public sealed class RedisSkvStorage : ISkvStorage
     public RedisSkvOptions Options { get; }
 
     /// <summary>
-    /// Connects to <c>redis://host:port</c>, <c>redis://host1:port1,host2:port2</c> (cluster seeds) or a
-    /// StackExchange.Redis configuration string, and owns the connection.
+    /// Connects to a <c>redis://</c> or <c>rediss://</c> (TLS) URI, <c>redis[s]://[user[:password]@]host[:port][/db]</c>
+    /// or a comma-separated list of cluster seeds, or to a StackExchange.Redis configuration string, and owns the
+    /// connection (docs/redis.md, "Connecting"). Failures: <see cref="SkvRedisConnectionException"/>.
     /// </summary>
-    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null, RedisSkvOptions? options = null)
+    public static RedisSkvStorage Connect(string connection, TimeSpan? timeout = null, RedisSkvOptions? options = null) =>
+        Connect(connection, new RedisConnectionOptions { Timeout = timeout ?? TimeSpan.FromSeconds(5) }, options);
+
+    /// <summary>
+    /// Connects with credentials, TLS files and the timeout from <paramref name="connectionOptions"/>, and the
+    /// replication waits and backup reads of <paramref name="options"/>.
+    /// </summary>
+    public static RedisSkvStorage Connect(string connection, RedisConnectionOptions connectionOptions, RedisSkvOptions? options = null)
     {
         options?.Validate();
-        var configuration = ParseConnection(connection);
-        int ms = (int)(timeout ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        configuration.ConnectTimeout = ms;
-        configuration.SyncTimeout = ms;
-        configuration.AsyncTimeout = ms;
-        configuration.AbortOnConnectFail = true;
-        var multiplexer = ConnectionMultiplexer.Connect(configuration);
+        var multiplexer = RedisConnection.Connect(connection, connectionOptions);
         try
         {
             return new RedisSkvStorage(multiplexer, ownsConnection: true, options);
@@ -57,27 +59,11 @@ public sealed class RedisSkvStorage : ISkvStorage
         }
     }
 
-    /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>) rather than a store file.</summary>
-    public static bool IsRedisUri(string target) => target.StartsWith("redis://", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether <paramref name="target"/> names a Redis server (<c>redis://...</c>, <c>rediss://...</c>) rather than a store file.</summary>
+    public static bool IsRedisUri(string target) => RedisConnection.IsUri(target);
 
-    public static ConfigurationOptions ParseConnection(string connection)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(connection);
-        string config = connection;
-        if (IsRedisUri(connection))
-        {
-            config = connection["redis://".Length..].TrimEnd('/');
-            if (config.Length == 0) throw new ArgumentException($"no host in {connection}", nameof(connection));
-        }
-        var options = ConfigurationOptions.Parse(config);
-        if (options.EndPoints.Count == 0) throw new ArgumentException($"no endpoint in {connection}", nameof(connection));
-        foreach (var endpoint in options.EndPoints)
-        {
-            if (endpoint is DnsEndPoint { Port: 0 } or IPEndPoint { Port: 0 })
-                throw new ArgumentException($"no port in {connection}", nameof(connection));
-        }
-        return options;
-    }
+    /// <summary>The StackExchange.Redis options for <paramref name="connection"/> (see <see cref="RedisConnection.Parse"/>).</summary>
+    public static ConfigurationOptions ParseConnection(string connection) => RedisConnection.Parse(connection);
 
     public IDatabase Database { get; }
 
@@ -369,7 +355,8 @@ public sealed class RedisSkvStorage : ISkvStorage
         if (_ownsConnection) _connection.Dispose();
     }
 
-    public override string ToString() => $"RedisSkvStorage({_connection.Configuration})";
+    // not _connection.Configuration: StackExchange.Redis prints that with the password
+    public override string ToString() => $"RedisSkvStorage({string.Join(",", _connection.GetEndPoints().Select(e => e.ToString()))})";
 }
 
 /// <summary>Unsigned lexicographic byte order (the order of ZRANGEBYLEX and of the embedded store).</summary>

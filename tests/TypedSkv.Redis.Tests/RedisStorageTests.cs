@@ -21,19 +21,6 @@ public class RedisKeysTests
         Assert.True(RedisKeys.TryParseIndexKey(RedisKeys.IndexKeyOf(k), out var tag));
         Assert.Equal(key[..RedisKeys.TagLength(k)], Encoding.UTF8.GetString(tag));
     }
-
-    [Theory]
-    [InlineData("redis://127.0.0.1:6379", 1)]
-    [InlineData("redis://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002", 3)]
-    [InlineData("127.0.0.1:6379", 1)]
-    public void Connection_strings_parse(string connection, int endpoints) =>
-        Assert.Equal(endpoints, RedisSkvStorage.ParseConnection(connection).EndPoints.Count);
-
-    [Theory]
-    [InlineData("redis://")]
-    [InlineData("redis://127.0.0.1")]
-    public void Bad_connection_strings_are_argument_errors(string connection) =>
-        Assert.ThrowsAny<ArgumentException>(() => RedisSkvStorage.ParseConnection(connection));
 }
 
 public sealed class GarnetStorageTests(GarnetFixture garnet) : IClassFixture<GarnetFixture>

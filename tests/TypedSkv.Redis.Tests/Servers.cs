@@ -101,9 +101,11 @@ public sealed class RedisProcess : IDisposable
 
     /// <param name="cluster">Cluster mode, with its nodes.conf in the node's directory.</param>
     /// <param name="port">A port to take (a restarted server); a free one otherwise.</param>
-    /// <param name="extraArgs">More redis-server options (e.g. <c>--cluster-node-timeout 1000</c>).</param>
-    public RedisProcess(bool cluster, int? port = null, IEnumerable<string>? extraArgs = null)
+    /// <param name="extraArgs">More redis-server options; later ones win (e.g. <c>--cluster-node-timeout 1000</c>, <c>--port 0 --tls-port P</c>).</param>
+    /// <param name="cliOptions">What redis-cli needs to talk to it (TLS files, a password).</param>
+    public RedisProcess(bool cluster, int? port = null, IEnumerable<string>? extraArgs = null, string cliOptions = "")
     {
+        CliOptions = cliOptions;
         Port = port ?? Ports.Free();
         Directory = Path.Combine(Path.GetTempPath(), "skv-redis-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
@@ -138,8 +140,9 @@ public sealed class RedisProcess : IDisposable
     public string Directory { get; }
     public int ProcessId => _process.Id;
     public bool IsRunning => !_process.HasExited;
+    public string CliOptions { get; }
 
-    public string Cli(string args) => RedisBinaries.Run(RedisBinaries.RedisCli, $"-h 127.0.0.1 -p {Port} {args}", TimeSpan.FromSeconds(30));
+    public string Cli(string args) => RedisBinaries.Run(RedisBinaries.RedisCli, $"-h 127.0.0.1 -p {Port} {CliOptions} {args}", TimeSpan.FromSeconds(30));
 
     private void WaitForPing(Process process)
     {

@@ -21,6 +21,7 @@ public static class BackupCommand
         "dotnet skv backup app.skv users.json --prefix user:",
         "dotnet skv backup app.skv - --gzip > app.json.gz",
         "dotnet skv backup redis://127.0.0.1:7000,127.0.0.1:7001 backups/cluster.json",
+        "SKV_REDIS_PASSWORD=... dotnet skv backup rediss://app@redis.internal:6380 backups/redis.json --redis-ca /etc/skv/ca.pem",
         "SKV_PASSPHRASE=... dotnet skv backup app.skv backups/full.json.zst --encrypt",
         "dotnet skv backup app.skv backups/mon.json.zst --encrypt --passphrase-file /etc/skv/pass --incremental backups/full.json.zst",
     ];
@@ -30,11 +31,11 @@ public static class BackupCommand
     /// file and no rename; a failure midway leaves a partial document, which verify and restore reject.
     /// </summary>
     private static int ToStdout(TextWriter stderr, string db, string? prefix, bool gzip, bool timestamp, int? keep, OutputSettings o,
-        bool zstd, BackupEncryption? encryption, string? incremental)
+        bool zstd, BackupEncryption? encryption, string? incremental, string connection, RedisArgs? redis)
     {
         if (timestamp || keep is not null) throw SkvToolException.Usage("--timestamp and --keep name files: they do not apply to - (stdout)");
         if (o.Json) throw SkvToolException.Usage("--json writes its document to stdout, which - (stdout) holds the backup on: leave one out");
-        using var store = Stores.OpenForReading(db, o.Warnings);
+        using var store = Stores.OpenForReading(connection, o.Warnings, redis);
         using var output = Console.OpenStandardOutput();
         var result = SkvBackup.Backup(store, output, new BackupOptions
         {
@@ -71,21 +72,26 @@ public static class BackupCommand
             HelpName = "base",
         };
         var noProgress = CommonOptions.CreateNoProgress();
+        var redis = new RedisCredentials.Options();
         var command = new Command(Name, "Write a point-in-time backup of a store to a JSON file. Opens the store read-only, so it works while another process writes to it.")
         {
             db, file, prefix, gzip, timestamp, keep, zstd, encrypt, passphraseFile, incremental, noProgress,
         };
+        redis.AddTo(command);
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(file), pr.GetValue(prefix),
             pr.GetValue(gzip), pr.GetValue(timestamp), pr.GetValue(keep), common.Read(pr, noProgress),
-            pr.GetValue(zstd), pr.GetValue(encrypt), pr.GetValue(passphraseFile), pr.GetValue(incremental)));
+            pr.GetValue(zstd), pr.GetValue(encrypt), pr.GetValue(passphraseFile), pr.GetValue(incremental), redis.Read(pr)));
         return command;
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, string? prefix = null, bool gzip = false,
         bool timestamp = false, int? keep = null, OutputSettings? output = null,
-        bool zstd = false, bool encrypt = false, string? passphraseFile = null, string? incremental = null) =>
+        bool zstd = false, bool encrypt = false, string? passphraseFile = null, string? incremental = null, RedisArgs? redis = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
+            // messages and --json name the Redis connection without its password
+            string connection = db;
+            db = Stores.Shown(db);
             if (keep is not null && !timestamp)
                 throw SkvToolException.Usage("--keep needs --timestamp: it deletes the oldest timestamped backups of the same base name");
             if (keep is < 1) throw SkvToolException.Usage("--keep must be at least 1");
@@ -97,7 +103,7 @@ public static class BackupCommand
                 throw SkvToolException.Usage("--keep with --incremental would delete files the chain needs: rotate whole chains instead (docs/cli.md, nightly script)");
             if (passphraseFile is not null && !encrypt) throw SkvToolException.Usage("--passphrase-file needs --encrypt (backups are encrypted only when asked)");
             var encryption = encrypt ? BackupSecrets.ForEncrypting(passphraseFile) : null;
-            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o, zstd, encryption, incremental);
+            if (file == "-") return ToStdout(stderr, db, prefix, gzip, timestamp, keep, o, zstd, encryption, incremental, connection, redis);
             // a path that is this process's stdout (/dev/stdout, a link to it): the report must not go into the backup
             bool toStdout = !OperatingSystem.IsWindows() && SkvFileIdentity.SameFile(file, "/dev/stdout");
             if (toStdout && o.Json) throw SkvToolException.Usage($"{file} is stdout, where --json would write its document too: leave one out");
@@ -109,7 +115,7 @@ public static class BackupCommand
             if (directory is not null) Directory.CreateDirectory(directory);
 
             BackupResult result;
-            using (var store = Stores.OpenForReading(db, o.Warnings))
+            using (var store = Stores.OpenForReading(connection, o.Warnings, redis))
             {
                 var options = new BackupOptions
                 {

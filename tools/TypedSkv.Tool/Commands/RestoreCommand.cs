@@ -31,6 +31,7 @@ public static class RestoreCommand
         "dotnet skv restore app.skv backups/app.json --key user:42 --dry-run",
         "dotnet skv restore app.skv backups/app.json.gz --prefix user: --missing-only",
         "zcat backups/app.json.gz | dotnet skv restore new.skv -",
+        "dotnet skv restore rediss://app@redis.internal:6380/0 backups/app.json --redis-password-file /etc/skv/redis-pass --redis-ca /etc/skv/ca.pem",
         "dotnet skv restore app.skv backups/week/full.json.zst backups/week/mon.json.zst backups/week/tue.json.zst --until 2026-12-01T12:00:00Z",
     ];
 
@@ -76,13 +77,15 @@ public static class RestoreCommand
             HelpName = "N",
             CustomParser = ListCommand.PositiveInt,
         };
+        var redis = new RedisCredentials.Options();
         var command = new Command(Name, "Restore a backup into a store (created when missing), all or nothing: a malformed backup leaves the store unchanged. Needs the write lock.")
         {
             db, files, mode, keys, prefixes, missingOnly, dryRun, until, passphraseFile, noProgress, wait, waitReplicas,
         };
+        redis.AddTo(command);
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(db), pr.GetRequiredValue(files)[0], pr.GetValue(mode),
             pr.GetValue(dryRun), common.Read(pr, noProgress), new Selection(pr.GetValue(keys) ?? [], pr.GetValue(prefixes) ?? [], pr.GetValue(missingOnly)), pr.GetValue(wait),
-            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until)), pr.GetValue(waitReplicas)));
+            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until)), pr.GetValue(waitReplicas), redis.Read(pr)));
         return command;
     }
 
@@ -96,9 +99,13 @@ public static class RestoreCommand
 
     public static int Run(TextWriter stdout, TextWriter stderr, string db, string file, RestoreModeArg mode = RestoreModeArg.Merge,
         bool dryRun = false, OutputSettings? output = null, Selection? selection = null, double? wait = null,
-        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null, int? waitReplicas = null) =>
+        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null, int? waitReplicas = null, RedisArgs? redis = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
+            // messages and --json name the Redis connection without its password
+            string connection = db;
+            db = Stores.Shown(db);
+            if (!Stores.IsRedis(db)) RedisCredentials.RefuseForStoreFile(redis, db);
             selection ??= Selection.All;
             if (waitReplicas is not null && !Stores.IsRedis(db))
                 throw SkvToolException.Usage("--wait-replicas is for a restore into Redis (WAIT for its replicas); a store file has none");
@@ -155,7 +162,7 @@ public static class RestoreCommand
             // across the keyspace); a failure midway is exit 2 and a repeat of the same restore completes it
             if (Stores.IsRedis(db))
             {
-                using var storage = Stores.ConnectRedis(db, waitReplicas is { } n ? new TypedSkv.Redis.RedisSkvOptions { WaitReplicas = n, WaitReplicasTimeout = TimeSpan.FromSeconds(4) } : null);
+                using var storage = Stores.ConnectRedis(connection, o.Warnings, redis, waitReplicas is { } n ? new TypedSkv.Redis.RedisSkvOptions { WaitReplicas = n, WaitReplicasTimeout = TimeSpan.FromSeconds(4) } : null);
                 try
                 {
                     return Restore(storage);

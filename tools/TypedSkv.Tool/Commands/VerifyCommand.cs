@@ -21,7 +21,7 @@ public static class VerifyCommand
     public static Command Create(CommonOptions common, TextWriter stdout, TextWriter stderr)
     {
         var files = ChainArguments.Create("The backup file to check (.json, gzip, zstd or encrypted: recognised by its first bytes); - reads stdin. For a chain: the full backup, then its incrementals in order.");
-        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...]): missing, extra and different keys.", HelpName = "db" };
+        var db = new Option<string?>("--db") { Description = "Also compare the backup with this store (opened read-only) or Redis (redis://host:port[,host:port...], rediss:// for TLS): missing, extra and different keys.", HelpName = "db" };
         var prefix = new Option<string?>("--prefix")
         {
             Description = "With --db: only store keys with this prefix count as missing from the backup. A backup taken with --prefix records its prefix, which is used when this is not given.",
@@ -30,19 +30,25 @@ public static class VerifyCommand
         var until = ChainArguments.CreateUntil();
         var passphraseFile = BackupSecrets.CreatePassphraseFile();
         var noProgress = CommonOptions.CreateNoProgress();
+        var redis = new RedisCredentials.Options();
         var command = new Command(Name, "Check a backup file: structure, encodings, record count and checksum; with --db also compare it with a store, key by key. Exit 1 on any problem or difference, naming the record where it can.")
         {
             files, db, prefix, until, passphraseFile, noProgress,
         };
+        redis.AddTo(command);
         command.SetAction(pr => Run(stdout, stderr, pr.GetRequiredValue(files)[0], pr.GetValue(db), pr.GetValue(prefix), common.Read(pr, noProgress),
-            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until))));
+            pr.GetValue(passphraseFile), pr.GetRequiredValue(files)[1..], ChainArguments.ParseUntil(pr.GetValue(until)), redis.Read(pr)));
         return command;
     }
 
     public static int Run(TextWriter stdout, TextWriter stderr, string file, string? db = null, string? prefix = null, OutputSettings? output = null,
-        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null) =>
+        string? passphraseFile = null, IReadOnlyList<string>? incrementals = null, DateTimeOffset? until = null, RedisArgs? redis = null) =>
         CommandRunner.Execute(Name, stdout, stderr, output, o =>
         {
+            // messages and --json name the Redis connection without its password
+            string? connection = db;
+            db = db is null ? null : Stores.Shown(db);
+            if (db is null && redis is { Any: true }) throw SkvToolException.Usage("the --redis-* options are for comparing with Redis (--db redis://...)");
             bool stdin = file == "-";
             if (!stdin) Stores.RequireFile(file, "backup file");
             if (prefix is not null && db is null) throw SkvToolException.Usage("--prefix only applies when comparing with a store (--db)");
@@ -64,7 +70,7 @@ public static class VerifyCommand
             }
             else
             {
-                using var store = Stores.OpenForReading(db, o.Warnings);
+                using var store = Stores.OpenForReading(connection!, o.Warnings, redis);
                 report = ProgressDisplay.Run(stderr, o.Progress, "verify", sink =>
                 {
                     var options = new VerifyOptions

@@ -48,7 +48,7 @@ public sealed class CommonOptions
     public static Argument<string> DbArgument(bool redis = false) => new("db")
     {
         Description = redis
-            ? "Path of the store's data file (for example app.skv), or a Redis server / cluster: redis://127.0.0.1:6379 or redis://127.0.0.1:7000,127.0.0.1:7001."
+            ? "Path of the store's data file (for example app.skv), or a Redis server / cluster: redis://[user@]host[:port][/db], rediss:// for TLS, or the cluster's seeds redis://127.0.0.1:7000,127.0.0.1:7001. The password: SKV_REDIS_PASSWORD or --redis-password-file."
             : "Path of the store's data file (for example app.skv).",
     };
 }

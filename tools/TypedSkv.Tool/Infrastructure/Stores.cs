@@ -89,29 +89,32 @@ public static class Stores
     /// <summary>--wait's seconds as a time span (null: do not wait).</summary>
     public static TimeSpan? Wait(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
-    /// <summary>Whether <paramref name="db"/> is a Redis connection (<c>redis://host:port[,host:port...]</c>) instead of a store file.</summary>
+    /// <summary>Whether <paramref name="db"/> is a Redis connection (<c>redis://</c> or <c>rediss://</c> URI) instead of a store file.</summary>
     public static bool IsRedis(string db) => RedisSkvStorage.IsRedisUri(db);
 
-    /// <summary>A Redis server, Redis Cluster (several seeds) or Garnet as a storage; connection failures are exit code 2.</summary>
-    public static RedisSkvStorage ConnectRedis(string db, RedisSkvOptions? options = null)
-    {
-        try
-        {
-            return RedisSkvStorage.Connect(db, options: options);
-        }
-        catch (ArgumentException ex)
-        {
-            throw SkvToolException.Usage($"bad Redis connection {db}: {ex.Message}");
-        }
-    }
+    /// <summary>
+    /// A Redis server, Redis Cluster (several seeds) or Garnet as a storage, with the credentials and TLS files of
+    /// <see cref="RedisCredentials"/> and the storage's <paramref name="options"/>; a bad URI and a failed connection
+    /// are exit code 2.
+    /// </summary>
+    public static RedisSkvStorage ConnectRedis(string db, Warnings warnings, RedisArgs? redis = null, RedisSkvOptions? options = null) =>
+        RedisSkvStorage.Connect(db, RedisCredentials.For(db, redis, warnings), options);
+
+    /// <summary>The connection as messages and --json show it: a Redis URI without its password, a path as it is.</summary>
+    public static string Shown(string db) => IsRedis(db) ? RedisConnection.Redact(db) : db;
 
     /// <summary>For backup and verify: a Redis connection, or the store file opened read-only.</summary>
-    public static ISkvStorage OpenForReading(string db, Warnings warnings) => IsRedis(db) ? ConnectRedis(db) : OpenReadOnly(db, warnings);
+    public static ISkvStorage OpenForReading(string db, Warnings warnings, RedisArgs? redis = null)
+    {
+        if (IsRedis(db)) return ConnectRedis(db, warnings, redis);
+        RedisCredentials.RefuseForStoreFile(redis, db);
+        return OpenReadOnly(db, warnings);
+    }
 
     public static void RequireExisting(string db)
     {
         if (IsRedis(db))
-            throw SkvToolException.Usage($"this command works on store files; {db} is Redis, which backup, restore and verify --db support (for its figures use redis-cli INFO keyspace)");
+            throw SkvToolException.Usage($"this command works on store files; {Shown(db)} is Redis, which backup, restore and verify --db support (for its figures use redis-cli INFO keyspace)");
         if (Directory.Exists(db)) throw SkvToolException.Usage($"{db} is a directory, not a store file");
         if (!File.Exists(db)) throw SkvToolException.Usage($"store not found: {db}");
     }
