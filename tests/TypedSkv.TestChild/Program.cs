@@ -17,6 +17,31 @@ switch (mode)
         Console.In.ReadLine();
         return 0;
     }
+    case "restore-stop":
+    {
+        // args: store backup before-commit|after-commit. Restores the backup (merge) into the store through the
+        // restore transaction, spilling sort runs, and stops for the parent's SIGKILL: before-commit halfway through
+        // the records, after-commit once the commit record is synced, when the new checkpoint is being written
+        string backup = args[2];
+        bool afterCommit = args[3] == "after-commit";
+        var seam = new TypedSkv.Storage.FileSeam();
+        var progress = new StopAt(afterCommit ? long.MaxValue : 8192, output);
+        if (afterCommit)
+        {
+            seam.Fault = (op, file, _, _) =>
+            {
+                // armed once the restore is under way (a background checkpoint of the open comes before it)
+                if (!progress.Reported || op != TypedSkv.Storage.FileOperation.Write || !file.EndsWith(".idx.tmp", StringComparison.Ordinal)) return;
+                output.WriteLine("committed");
+                output.Flush();
+                Thread.Sleep(Timeout.Infinite); // killed here
+            };
+        }
+        using var store = SkvStore.Open(path, new SkvOptions { CheckpointThreshold = 200, RestoreSortBufferBytes = 4096, Seam = seam });
+        store.Restore(backup, new RestoreOptions { Progress = progress });
+        output.WriteLine("done");
+        return 0;
+    }
     case "hold-tx":
     {
         // a transaction left open with about 1 MB in it: more than the write buffer, so its records reach the file
@@ -215,4 +240,19 @@ switch (mode)
     default:
         Console.Error.WriteLine("unknown mode " + mode);
         return 2;
+}
+
+/// <summary>Stops the restore (blocks its thread until the process is killed) once it reported <c>records</c>.</summary>
+sealed class StopAt(long records, TextWriter output) : IProgress<SkvBackupProgress>
+{
+    public volatile bool Reported;
+
+    public void Report(SkvBackupProgress value)
+    {
+        Reported = true;
+        if (value.Records < records) return;
+        output.WriteLine("stopped at " + value.Records);
+        output.Flush();
+        Thread.Sleep(Timeout.Infinite);
+    }
 }

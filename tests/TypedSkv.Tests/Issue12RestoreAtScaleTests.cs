@@ -267,3 +267,66 @@ public sealed class Issue12RestoreAtScaleTests : IDisposable
         return total;
     }
 }
+
+/// <summary>SIGKILL of a process in the middle of a large restore: all or nothing across the kill.</summary>
+public sealed class Issue12RestoreKillTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private string DbPath => _dir.File("data.skv");
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Key(int i) => Convert.ToHexStringLower(XxHash3.Hash(BitConverter.GetBytes(i)));
+
+    /// <summary>A store of 300 old keys and a backup of 20,000 records (keys 200.. of the same space).</summary>
+    private (SortedDictionary<string, string> Old, SortedDictionary<string, string> Restored, string Backup) Prepare()
+    {
+        var old = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using (var store = SkvStore.Open(DbPath, new SkvOptions { Durability = SkvDurability.None }))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                store.Put(Key(i), "old" + i);
+                old[Key(i)] = "old" + i;
+            }
+        }
+        var restored = new SortedDictionary<string, string>(old, StringComparer.Ordinal);
+        string backup = _dir.File("b.json");
+        using (var source = SkvStore.Open(_dir.File("source.skv"), new SkvOptions { Durability = SkvDurability.None }))
+        {
+            for (int i = 200; i < 20200; i++)
+            {
+                source.Put(Key(i), "new" + i);
+                restored[Key(i)] = "new" + i;
+            }
+            source.Backup(backup);
+        }
+        return (old, restored, backup);
+    }
+
+    private static void AssertHolds(SkvStore store, SortedDictionary<string, string> expected)
+    {
+        Assert.Equal(expected.Count, store.Count);
+        Assert.Equal(expected.Select(p => (p.Key, p.Value)), store.Scan().Select(e => (e.KeyString, e.GetValueString())));
+    }
+
+    [Theory]
+    [InlineData("before-commit")]
+    [InlineData("after-commit")]
+    public void A_restore_killed_before_its_commit_leaves_the_old_store_and_after_it_keeps_the_whole_restore(string phase)
+    {
+        var (old, restored, backup) = Prepare();
+        using (var child = new ChildProcess("restore-stop", DbPath, backup, phase))
+        {
+            string? line = child.ReadLine();
+            Assert.True(line is not null && (line.StartsWith("stopped at", StringComparison.Ordinal) || line == "committed"), $"child said: {line}");
+            child.Kill();
+        }
+        Assert.DoesNotContain(Directory.GetFiles(_dir.Path), f => f.Contains(".sort-"));
+        using (var store = SkvStore.Open(DbPath))
+        {
+            AssertHolds(store, phase == "before-commit" ? old : restored);
+        }
+        Assert.True(SkvCheck.Check(DbPath).Ok);
+    }
+}
