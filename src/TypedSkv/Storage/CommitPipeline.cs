@@ -157,13 +157,65 @@ internal sealed class CommitPipeline
         {
             while (!IsDurable(file, end, out var round, out bool lead))
             {
-                if (lead) Sync(file, round);
-                else await round.Done.Task.ConfigureAwait(false);
+                // the fsync of a round an async writer leads runs on the pipeline's sync thread, not on the writer's
+                // (a thread-pool thread): blocked in fdatasync, it would keep the other writers' continuations from
+                // appending, and each round would cover one commit (64 outstanding async commits: 621/s, against
+                // 2718/s from 8 blocking threads on the same machine)
+                if (lead) SyncOnSyncThread(file, round);
+                await round.Done.Task.ConfigureAwait(false);
             }
         }
         finally
         {
             file.Release();
+        }
+    }
+
+    private readonly Queue<(DataFile File, SyncRound Round)> _syncRequests = new();
+    private bool _syncThreadRunning;
+
+    /// <summary>Runs the round's sync on the sync thread (started when needed; it ends after a second without work).</summary>
+    private void SyncOnSyncThread(DataFile file, SyncRound round)
+    {
+        lock (_syncRequests)
+        {
+            _syncRequests.Enqueue((file, round));
+            if (_syncThreadRunning)
+            {
+                Monitor.Pulse(_syncRequests);
+                return;
+            }
+            _syncThreadRunning = true;
+        }
+        new Thread(SyncThread) { IsBackground = true, Name = "TypedSkv group commit" }.Start();
+    }
+
+    private void SyncThread()
+    {
+        while (true)
+        {
+            (DataFile File, SyncRound Round) next;
+            lock (_syncRequests)
+            {
+                while (_syncRequests.Count == 0)
+                {
+                    if (!Monitor.Wait(_syncRequests, TimeSpan.FromSeconds(1)) && _syncRequests.Count == 0)
+                    {
+                        _syncThreadRunning = false;
+                        return;
+                    }
+                }
+                next = _syncRequests.Dequeue();
+            }
+            try
+            {
+                // the waiters hold the file (their commit pinned it) until the round is done
+                Sync(next.File, next.Round);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SkvException)
+            {
+                // the store is poisoned now: every waiter of the round finds that when it checks again
+            }
         }
     }
 
