@@ -2,7 +2,8 @@ using BenchmarkDotNet.Running;
 using TypedSkv.Benchmarks;
 
 // --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B] [--backup-value-bytes B] [--no-backup]: one table of rates and ratios from one run.
-// --scale [--scale-max 10M|100M|N] [--systems A,B] [--reads R]: open time, memory and read rate at N = 1M, 10M (100M), one process per system.
+// --scale [--scale-max 10M|100M|N] [--scale-only N] [--systems A,B] [--reads R]: open time, memory and read rate at N = 1M, 10M (100M), one process per system
+//   (--scale-only: that N alone, e.g. the 100M run without repeating 1M and 10M).
 // --child load|open ...: one measurement of the above in its own process (started by them).
 // anything else: BenchmarkDotNet micro benchmarks (BenchmarkSwitcher arguments, e.g. --filter '*').
 string? Value(string name) => Array.IndexOf(args, name) is int i and >= 0 ? args[i + 1] : null;
@@ -15,6 +16,7 @@ if (args.Contains("--scale"))
     long max = ScaleRun.ParseCount(Value("--scale-max") ?? "10M");
     long[] ns = [.. new[] { 1_000_000L, 10_000_000L, 100_000_000L }.Where(n => n <= max)];
     if (ns.Length == 0) ns = [max]; // a small N, for trying the mode out
+    if (Value("--scale-only") is { } only) ns = [ScaleRun.ParseCount(only)];
     string dir = Path.Combine(Path.GetTempPath(), "typedskv-scale-" + Environment.ProcessId);
     try
     {
