@@ -57,13 +57,40 @@ namespace TypedSkv.Backup
                     result = restore(store);
                 File.Delete(temp + SkvStore.LockFileSuffix);
                 Publish(temp, fullPath);
+                PublishCheckpoint(temp, fullPath);
                 return result;
             }
             catch
             {
                 BackupFiles.TryDelete(temp);
                 BackupFiles.TryDelete(temp + SkvStore.LockFileSuffix);
+                BackupFiles.TryDelete(temp + Checkpoint.Suffix);
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// The new store's index checkpoint follows it to its name (it is bound to the data file's header and log, not
+        /// to a path): without it the first open would replay the whole restore. After the data file's move, so it
+        /// never lands beside a store that another process created meanwhile; a crash between the two moves costs
+        /// one full replay, never data (derived data, rebuilt from the log).
+        /// </summary>
+        private static void PublishCheckpoint(string temp, string fullPath)
+        {
+            string from = temp + Checkpoint.Suffix;
+            if (!File.Exists(from)) return;
+            try
+            {
+                File.Move(from, fullPath + Checkpoint.Suffix, overwrite: true);
+                DirectorySync.SyncParentOf(fullPath);
+            }
+            catch (IOException)
+            {
+                BackupFiles.TryDelete(from); // the store opens without it (a replay of its log)
+            }
+            catch (UnauthorizedAccessException)
+            {
+                BackupFiles.TryDelete(from);
             }
         }
 
