@@ -94,8 +94,11 @@ public sealed partial class SkvStore
         _checkpointGate.Wait();
         try
         {
-            // a compaction (it holds the gate) replaced the file meanwhile: <file>.idx is the new file's now
-            if (Volatile.Read(ref _disposed) != 0 || !ReferenceEquals(_state.File, frozen.File)) return;
+            // a compaction (it holds the gate) replaced the file meanwhile: <file>.idx is the new file's now; or a restore
+            // transaction (it holds the gate too) wrote a newer checkpoint and dropped the frozen layer: this older one
+            // must not overwrite it
+            var now = _state;
+            if (Volatile.Read(ref _disposed) != 0 || !ReferenceEquals(now.File, frozen.File) || !ReferenceEquals(now.Index.Frozen, frozen.Index.Frozen)) return;
             Checkpoint? written;
             try
             {
@@ -189,15 +192,25 @@ public sealed partial class SkvStore
             LastCheckpointError = null;
             return start with { Index = IndexLayers.Over(written), Count = count, FileRecords = fileRecords, LiveBytes = liveBytes };
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SkvException)
+        catch (Exception ex)
         {
             LastCheckpointError = ex;
             var dense = new List<(ReadOnlyMemory<byte>, IndexEntry)>();
             liveBytes = 0;
-            foreach (var (key, entry) in entries())
+            try
             {
-                dense.Add((key, entry));
-                liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
+                foreach (var (key, entry) in entries())
+                {
+                    dense.Add((key, entry));
+                    liveBytes += RecordFormat.RecordSize(key.Length, entry.ValueLength);
+                }
+            }
+            catch (Exception again)
+            {
+                // the commit is in the log but its index cannot be built: serving (and checkpointing) the state before
+                // it would contradict the log, so the store takes no more writes; a reopen rebuilds from the log
+                _pipeline.Poison($"a committed restore's index could not be built ({again.Message}); reopen the store", again);
+                throw;
             }
             _frozenAt = null;
             return start with

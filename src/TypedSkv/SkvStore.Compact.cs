@@ -20,7 +20,9 @@ public sealed partial class SkvStore
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         CheckWritable();
-        _checkpointGate.Wait(); // no background checkpoint writes <file>.idx meanwhile
+        // no background checkpoint writes <file>.idx meanwhile; a restore transaction holds the gate for its whole
+        // life, so the wait is bounded like the write lock's
+        if (!_checkpointGate.Wait(_options.WriteLockTimeout)) throw new SkvWriteLockTimeoutException(FilePath, _options.WriteLockTimeout);
         try
         {
         EnterWrite();

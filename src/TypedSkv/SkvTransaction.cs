@@ -228,6 +228,17 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
             _pipeline.CheckFailedWrite(_file, ex);
             throw;
         }
+        try
+        {
+            _file.FlushBuffer();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // refused with nothing written: the Commit record leaves the buffer with the write (rolled back below),
+            // so an Abort can never follow a Commit in the log
+            _pipeline.AbandonFailedWrite(_file, commitAt, ex);
+            throw;
+        }
         _pipeline.SyncAll(_file); // throws (and poisons) when the sync fails: the commit was not acknowledged
         _inLog = true;
         var next = _store.IndexMergedLocked(_start, () => _spill!.Merge(_cleared ? null : _start.Index.Range(null, null)),

@@ -231,6 +231,26 @@ public sealed class Issue12RestoreAtScaleTests : IDisposable
     }
 
     [Fact]
+    public void A_restore_into_a_new_store_publishes_its_checkpoint_under_the_stores_name()
+    {
+        // regression: the checkpoint stayed at <temp>.idx, so the first open of a restored store replayed everything
+        string backup = _dir.File("b.json");
+        using (var source = SkvStore.Open(_dir.File("source.skv"), new SkvOptions { Durability = SkvDurability.None }))
+        {
+            for (int i = 0; i < 12_000; i++) source.Put(Key(i), "v" + i);
+            source.Backup(backup);
+        }
+        string target = _dir.File("restored.skv");
+        var result = SkvBackup.RestoreToNewStore(target, backup);
+        Assert.Equal(12_000, result.Added);
+        Assert.True(File.Exists(target + Checkpoint.Suffix));
+        Assert.DoesNotContain(Directory.GetFiles(_dir.Path), f => f.Contains(".restore-"));
+        using var reopened = SkvStore.OpenReadOnly(target);
+        Assert.True(reopened.UsedCheckpoint, reopened.CheckpointNote);
+        Assert.Equal(12_000, reopened.Count);
+    }
+
+    [Fact]
     public void A_backup_does_not_keep_the_store_files_pages_mapped()
     {
         // 24 MiB of values, read back by a backup in a store opened afresh: the store file's mapping in this process

@@ -171,7 +171,7 @@ internal static class BackupRestorer
             if (order is not null)
             {
                 // every backup key was distinct (strictly increasing): the store keys it lacks are the rest
-                removed = before!.Count - existing;
+                removed = (before?.Count ?? 0) - existing; // no view: a dry run into a new store
             }
             else if (replace && before is not null)
             {
