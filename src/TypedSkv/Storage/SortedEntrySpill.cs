@@ -7,7 +7,7 @@ namespace TypedSkv.Storage;
 
 /// <summary>
 /// The index entries of a write-only transaction too large to index in memory (a restore of millions of records),
-/// sorted with bounded memory, as an external merge sort does: entries gather in a buffer (16 MiB
+/// sorted with bounded memory, as an external merge sort does: entries gather in a buffer (8 MiB
 /// by default); a full buffer is sorted by key and log offset and written as a run to a temporary file
 /// next to the store, unlinked as soon as it is created (nothing is left behind by a crash; it holds keys, so it is
 /// created 0600 in the store's own directory, never in /tmp). <see cref="Merge"/> yields each key once, in key order,
@@ -15,7 +15,7 @@ namespace TypedSkv.Storage;
 /// </summary>
 internal sealed class SortedEntrySpill : IDisposable
 {
-    public const int DefaultBufferBytes = 16 << 20;
+    public const int DefaultBufferBytes = 8 << 20;
     private const int ItemBytes = 24;                 // what one buffered entry costs besides its key
     private const int RunEntryFixed = 2 + 8 + 4;      // key length, offset, value length
 
