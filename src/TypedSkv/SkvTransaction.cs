@@ -166,16 +166,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
                 if (!_spill.Spilled && _spill.Entries <= _store.CheckpointEntriesThreshold) IndexSpilledEntries();
                 else return CommitWithCheckpointLocked();
             }
-            long commitAt = _file.AppendEnd;
-            try
-            {
-                _file.AppendBatchEnd(RecordKind.Commit, _records);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _pipeline.CheckFailedWrite(_file, ex);
-                throw;
-            }
+            long commitAt = AppendCommitRecord();
             // the pipeline hands the records to the OS before publishing: a commit the OS refused is undone unseen
             return _pipeline.CommitLocked(_file, commitAt, _start with
             {
@@ -195,6 +186,22 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
             _spill?.Dispose();
             _store.EndTransaction(releaseCheckpointGate: _spill is not null);
         }
+    }
+
+    /// <summary>Appends the batch's Commit record; returns where it starts.</summary>
+    private long AppendCommitRecord()
+    {
+        long commitAt = _file.AppendEnd;
+        try
+        {
+            _file.AppendBatchEnd(RecordKind.Commit, _records);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _pipeline.CheckFailedWrite(_file, ex);
+            throw;
+        }
+        return commitAt;
     }
 
     /// <summary>The write-only transaction's entries, put into the overlay (few: they were never spilled).</summary>
@@ -218,16 +225,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     /// </summary>
     private long CommitWithCheckpointLocked()
     {
-        long commitAt = _file.AppendEnd;
-        try
-        {
-            _file.AppendBatchEnd(RecordKind.Commit, _records);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _pipeline.CheckFailedWrite(_file, ex);
-            throw;
-        }
+        long commitAt = AppendCommitRecord();
         try
         {
             _file.FlushBuffer();
