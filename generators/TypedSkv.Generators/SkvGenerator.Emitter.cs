@@ -159,12 +159,21 @@ namespace TypedSkv.Generators
                 string indexDescriptors = string.Concat(c.Indexes.Select(i => ", " + Quote(i.Member + "=" + i.KeyName + ":" + KindName(i.Kind) + (i.Unique ? ":unique" : ""))));
                 w.WriteLine($"/// <summary>Records of <see cref=\"{record}\"/> under the keys \"{c.Name}/...\".</summary>");
                 w.OpenBlock($"{c.Accessibility} sealed class {c.ClassName} : global::TypedSkv.SkvCollection<{record}, {key}>");
-                string getKey = c.Keys.Count == 1 ? $"static v => v.{Id(c.Keys[0].Member)}" : $"static v => ({string.Join(", ", c.Keys.Select(k => "v." + Id(k.Member)))})";
-                string appendKey = c.Keys.Count == 1 ? $"static (b, k) => b.{Append(c.Keys[0].Kind, "k", last: true)}"
-                    : "static (b, k) => b" + string.Concat(c.Keys.Select((k, i) => "." + Append(k.Kind, "k." + KeyPart(c, i), last: i == c.Keys.Count - 1)));
-                string indexValues = c.Indexes.Count == 0 ? "null"
-                    : "static (v, e) => e" + string.Concat(c.Indexes.Select((index, i) => $".Add({i.ToString(System.Globalization.CultureInfo.InvariantCulture)}, v.{Id(index.Member)})"));
-                w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)}, {keyEncoding}, {getKey}, {appendKey}, {CodecName}.Write_{c.RecordTypeId}, {CodecName}.Read_{c.RecordTypeId}, {indexValues}{indexDescriptors}) {{ }}");
+                // The record's key, key encoding, JSON and index values as overrides of the runtime base class (they compile
+                // faster than delegates passed to its constructor: no lambdas or cached delegates per record type).
+                string getKey = c.Keys.Count == 1 ? $"value.{Id(c.Keys[0].Member)}" : $"({string.Join(", ", c.Keys.Select(k => "value." + Id(k.Member)))})";
+                string appendKey = c.Keys.Count == 1 ? $"builder.{Append(c.Keys[0].Kind, "key", last: true)}"
+                    : "builder" + string.Concat(c.Keys.Select((k, i) => "." + Append(k.Kind, "key." + KeyPart(c, i), last: i == c.Keys.Count - 1)));
+                w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)}, {keyEncoding}{indexDescriptors}) {{ }}");
+                w.WriteLine($"protected override {key} KeyOf({record} value) => {getKey};");
+                w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => {appendKey};");
+                w.WriteLine($"protected override void WriteRecord({Writer} writer, {record} value) => {CodecName}.Write_{c.RecordTypeId}(writer, value);");
+                w.WriteLine($"protected override {record}? ReadRecord(ref {Reader} reader) => {CodecName}.Read_{c.RecordTypeId}(ref reader);");
+                if (c.Indexes.Count > 0)
+                {
+                    w.WriteLine($"protected override void AddIndexValues({record} value, global::TypedSkv.SkvIndexEntries entries) => entries"
+                        + string.Concat(c.Indexes.Select((index, i) => $".Add({i.ToString(System.Globalization.CultureInfo.InvariantCulture)}, value.{Id(index.Member)})")) + ";");
+                }
 
                 // Composite-key conveniences: Get/Contains/Delete by parts, scans by leading parts.
                 if (c.Keys.Count > 1)

@@ -221,9 +221,6 @@ public abstract class SkvCollection
     }
 }
 
-/// <summary>Reads one value; the reader is on its first token (generated readers).</summary>
-public delegate T? SkvJsonRead<T>(ref System.Text.Json.Utf8JsonReader reader);
-
 /// <summary>Collects a record's index entries: generated code adds the record's value for each index by ordinal.</summary>
 public sealed class SkvIndexEntries
 {
