@@ -284,9 +284,25 @@ namespace TypedSkv.Generators
                 string members = "s_" + type.Id;
                 w.WriteLine($"private static readonly global::TypedSkv.Typed.SkvJsonMembers {members} = new({(type.ExtensionData is null ? "false" : "true")}"
                     + string.Concat(type.Members.Select(m => ", " + Quote(m.JsonName))) + ");");
-                w.OpenBlock($"public static void Write_{type.Id}({Writer} writer, {Nullable(type)} value)");
+                w.OpenBlock($"public static void Write_{type.Id}({Writer} writer, {Nullable(type)} value{(type.WritesDiscriminator ? ", string? derivedType = null" : "")})");
+                var derived = type.DerivedTypes ?? ImmutableEquatableArray<DerivedTypeSpec>.Empty;
+                for (int d = 0; d < derived.Count; d++)
+                {
+                    // a listed derived instance is written by its own writer, with "$type" first
+                    string local = "derived" + d.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    w.WriteLine($"if (value is {derived[d].Type} {local}) {{ Write_{derived[d].TypeId}(writer, {local}, {Quote(derived[d].Discriminator)}); return; }}");
+                }
+                if (type.IsAbstract)
+                {
+                    w.WriteLine("if (value is null) writer.WriteNullValue();");
+                    w.WriteLine($"else ThrowDerivedType(typeof({type.Type}), value);");
+                    w.CloseBlock();
+                    EmitAbstractReader(w, type);
+                    return;
+                }
                 if (type.IsValueType) w.WriteLine("writer.WriteStartObject();");
                 else w.WriteLine($"if (!StartObject(writer, value)) return;");
+                if (type.WritesDiscriminator) w.WriteLine("WriteDerivedType(writer, derivedType);");
                 if (type.CheckExactType)
                 {
                     // a derived instance would be cut down to this type's members: refuse it rather than lose data
@@ -301,6 +317,7 @@ namespace TypedSkv.Generators
                 w.CloseBlock();
                 w.OpenBlock($"public static {Nullable(type)} Read_{type.Id}(ref {Reader} reader)");
                 w.WriteLine($"if (!StartObject(ref reader, {ShownName(type)})) return {(type.IsValueType ? "default" : "null")};");
+                if (derived.Count > 0) EmitDerivedDispatch(w, type, derived);
                 bool track = type.KeepInitializerDefaults;
                 var locals = type.Members.Select((m, i) => $"{m.Type} p{i} = {m.DefaultValue};")
                     .Concat(track ? type.Members.Select((m, i) => (m, i)).Where(x => x.m.InitializerSet).Select(x => $"bool s{x.i} = false;") : Enumerable.Empty<string>())
@@ -343,6 +360,26 @@ namespace TypedSkv.Generators
                     WriteInitializer(w, "return " + construct,
                         initialized.Select(x => $"{Id(x.m.Name)} = s{x.i} ? p{x.i} : defaults.{Id(x.m.Name)}").Concat(extra));
                 }
+                w.CloseBlock();
+            }
+
+            /// <summary>Reads "$type" (the object's first property) and hands a listed derived type to its reader.</summary>
+            private static void EmitDerivedDispatch(SourceWriter w, TypeSpec type, ImmutableEquatableArray<DerivedTypeSpec> derived)
+            {
+                w.WriteLine("string? derivedType = DerivedType(reader);");
+                foreach (DerivedTypeSpec d in derived)
+                {
+                    w.WriteLine($"if (derivedType == {Quote(d.Discriminator)}) return Read_{d.TypeId}(ref reader);");
+                }
+                w.WriteLine($"if (derivedType is not null) throw UnknownDerivedType(typeof({type.Type}), derivedType);");
+            }
+
+            private static void EmitAbstractReader(SourceWriter w, TypeSpec type)
+            {
+                w.OpenBlock($"public static {type.Type}? Read_{type.Id}(ref {Reader} reader)");
+                w.WriteLine($"if (!StartObject(ref reader, {ShownName(type)})) return null;");
+                EmitDerivedDispatch(w, type, type.DerivedTypes!);
+                w.WriteLine($"throw MissingDerivedType(typeof({type.Type}));");
                 w.CloseBlock();
             }
 

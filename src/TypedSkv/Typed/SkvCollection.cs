@@ -98,7 +98,10 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
             string path = SkvJson.PathAt(json, reader.TokenStartIndex);
-            throw new SkvRecordFormatException(Name, hasKey ? KeyFormatter.Describe(key) : "(no key)", path, typeof(T), e);
+            string shownKey = hasKey ? KeyFormatter.Describe(key) : "(no key)";
+            if (e is SkvJson.UnknownDerivedTypeJsonException unknown)
+                throw new SkvUnknownDerivedTypeException(Name, shownKey, path, typeof(T), unknown.Declared, unknown.Discriminator, e);
+            throw new SkvRecordFormatException(Name, shownKey, path, typeof(T), e);
         }
     }
 
