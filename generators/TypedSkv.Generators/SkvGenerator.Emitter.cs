@@ -219,11 +219,17 @@ namespace TypedSkv.Generators
                         {
                             w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/>, in key order.</summary>");
                             w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({v} {p}) => FindByIndex({n}, {p});");
+                            w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees them, in key order.</summary>");
+                            w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({Transaction} {tx}, {v} {p}) => FindByIndex({tx}, {n}, {p});");
                         }
                         w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/>.</summary>");
                         w.WriteLine($"public bool ExistsBy{m}({v} {p}) => ExistsInIndex({n}, {p});");
+                        w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees it.</summary>");
+                        w.WriteLine($"public bool ExistsBy{m}({Transaction} {tx}, {v} {p}) => ExistsInIndex({tx}, {n}, {p});");
                         w.WriteLine($"/// <summary>Records with {from} &lt;= {m} &lt; {to} ordered by {m} (then key): at most <paramref name=\"{limit}\"/>, after <paramref name=\"{after}\"/> (a page's Next).</summary>");
                         w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({n}, {from}, {to}, {limit}, {after});");
+                        w.WriteLine($"/// <summary>RangeBy{m} as <paramref name=\"{tx}\"/> sees the index (its own writes included).</summary>");
+                        w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({Transaction} {tx}, {v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({tx}, {n}, {from}, {to}, {limit}, {after});");
                     }
                 }
                 w.CloseBlock();

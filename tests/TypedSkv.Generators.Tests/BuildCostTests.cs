@@ -10,7 +10,9 @@ namespace TypedSkv.Generators.Tests;
 /// commit 06a581b); the shared helpers brought it to 43 lines (3679 bytes). The collection classes now override the
 /// runtime's KeyOf/AppendKey/WriteRecord/ReadRecord/AddIndexValues instead of passing lambdas and method groups to its
 /// constructor: 5 more lines (4218 bytes) that compile with less work (the Roslyn compiler allocated 95 MB instead of
-/// 104 MB for the generated code of 200 records; docs/typed-access.md, "Build cost"). The budget guards that size.
+/// 104 MB for the generated code of 200 records; docs/typed-access.md, "Build cost"). Index lookups inside a transaction
+/// (FindBy/ExistsBy/RangeBy with an ISkvWriteTransaction) add 6 lines for the one index: 54 lines, 5228 bytes. The budget
+/// guards that size.
 /// </summary>
 public class BuildCostTests
 {
@@ -38,13 +40,13 @@ public class BuildCostTests
     }
 
     [Fact]
-    public void Generated_code_per_record_stays_within_48_lines_and_4300_bytes()
+    public void Generated_code_per_record_stays_within_54_lines_and_5300_bytes()
     {
         var (lines10, bytes10) = Generate(10);
         var (lines20, bytes20) = Generate(20);
         double linesPerRecord = (lines20 - lines10) / 10.0, bytesPerRecord = (bytes20 - bytes10) / 10.0;
         Console.WriteLine($"generated per record: {linesPerRecord} lines, {bytesPerRecord} bytes");
-        Assert.InRange(linesPerRecord, 1, 48);
-        Assert.InRange(bytesPerRecord, 1, 4300);
+        Assert.InRange(linesPerRecord, 1, 54);
+        Assert.InRange(bytesPerRecord, 1, 5300);
     }
 }

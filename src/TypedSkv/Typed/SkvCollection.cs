@@ -206,16 +206,51 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         return transaction.TryGet(recordKey, out var json) ? Decode(recordKey, json) : null;
     }
 
+    /// <summary>
+    /// What index lookups read: a snapshot (<see cref="ISkvStorage.OpenReadView"/>) or a write transaction, which sees its
+    /// own writes. One lookup reads from one source, so an entry and the record it points to agree.
+    /// </summary>
+    private readonly struct IndexSource(ISkvReader reader, Func<byte[]?, byte[]?, IEnumerable<SkvEntry>> scanRange)
+    {
+        public ISkvReader Reader => reader;
+
+        public IEnumerable<SkvEntry> ScanRange(byte[]? from, byte[]? to) => scanRange(from, to);
+
+        public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
+        {
+            var (from, to) = SkvStore.PrefixRange(prefix);
+            return scanRange(from, to);
+        }
+    }
+
+    private static IndexSource SourceOf(ISkvReadView view) => new(view, view.ScanRange);
+
+    private IndexSource SourceOf(ISkvWriteTransaction transaction, int index)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ThrowIfNotBuilt(index);
+        return new(transaction, transaction.ScanRange);
+    }
+
     /// <summary>The records the entries under a non-unique index value point to, in key order, from one snapshot.</summary>
     protected List<T> FindByIndexPrefix(int index, SkvKeyBuilder indexPrefix)
     {
         ThrowIfNotBuilt(index);
-        var result = new List<T>();
         using var snapshot = Storage.OpenReadView();
-        foreach (var entry in snapshot.ScanPrefix(indexPrefix.Span))
+        return FindIn(SourceOf(snapshot), indexPrefix);
+    }
+
+    /// <summary>As <see cref="FindByIndexPrefix(int, SkvKeyBuilder)"/>, as the transaction sees it (its own writes included).</summary>
+    protected List<T> FindByIndexPrefix(ISkvWriteTransaction transaction, int index, SkvKeyBuilder indexPrefix) =>
+        FindIn(SourceOf(transaction, index), indexPrefix);
+
+    private List<T> FindIn(IndexSource source, SkvKeyBuilder indexPrefix)
+    {
+        var result = new List<T>();
+        foreach (var entry in source.ScanPrefix(indexPrefix.Span))
         {
             byte[] recordKey = entry.GetValue();
-            if (snapshot.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
+            if (source.Reader.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
         }
         return result;
     }
@@ -229,6 +264,15 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         return entries.MoveNext();
     }
 
+    /// <summary>As <see cref="ExistsInIndex(int, SkvKeyBuilder, bool)"/>, as the transaction sees it (its own writes included).</summary>
+    protected bool ExistsInIndex(ISkvWriteTransaction transaction, int index, SkvKeyBuilder indexKey, bool unique)
+    {
+        IndexSource source = SourceOf(transaction, index);
+        if (unique) return source.Reader.ContainsKey(indexKey.Span);
+        using var entries = source.ScanPrefix(indexKey.Span).GetEnumerator();
+        return entries.MoveNext();
+    }
+
     /// <summary>
     /// The records whose index entries lie in [<paramref name="from"/>, <paramref name="toExclusive"/>), in index order
     /// (then key order), at most <paramref name="limit"/>, starting after <paramref name="after"/>; from one snapshot.
@@ -237,6 +281,19 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ThrowIfNotBuilt(index);
+        using var snapshot = Storage.OpenReadView();
+        return PageIn(SourceOf(snapshot), from, toExclusive, limit, after);
+    }
+
+    /// <summary>As <see cref="ScanIndexRange(int, SkvKeyBuilder, SkvKeyBuilder, int, SkvIndexCursor?)"/>, as the transaction sees it (its own writes included).</summary>
+    protected SkvPage<T> ScanIndexRange(ISkvWriteTransaction transaction, int index, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return PageIn(SourceOf(transaction, index), from, toExclusive, limit, after);
+    }
+
+    private SkvPage<T> PageIn(IndexSource source, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
+    {
         byte[] start = from.ToArray();
         if (after is not null)
         {
@@ -245,17 +302,24 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
             byte[] next = [.. after.AfterKey, 0];
             if (next.AsSpan().SequenceCompareTo(start) > 0) start = next;
         }
-        var items = new List<T>(Math.Min(limit, 256));
-        byte[]? last = null;
-        using var snapshot = Storage.OpenReadView();
-        foreach (var entry in snapshot.ScanRange(start, toExclusive.ToArray()))
+        // the page's index entries first (one more tells whether there is a next page), then their records
+        var entries = new List<(byte[] IndexKey, byte[] RecordKey)>(Math.Min(limit, 256));
+        bool more = false;
+        foreach (var entry in source.ScanRange(start, toExclusive.ToArray()))
         {
-            if (items.Count == limit) return new SkvPage<T>(items, new SkvIndexCursor(last!));
-            byte[] recordKey = entry.GetValue();
-            last = entry.Key.ToArray();
-            if (snapshot.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+            if (entries.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            entries.Add((entry.Key.ToArray(), entry.GetValue()));
         }
-        return new SkvPage<T>(items, null);
+        var items = new List<T>(entries.Count);
+        foreach (var (_, recordKey) in entries)
+        {
+            if (source.Reader.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+        }
+        return new SkvPage<T>(items, more ? new SkvIndexCursor(entries[^1].IndexKey) : null);
     }
 
     // ---- index access by value (the generated GetByX/FindByX/ExistsByX/RangeByX) ----
@@ -271,6 +335,15 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 
     protected SkvPage<T> RangeOfIndex<TValue>(int index, TValue fromInclusive, TValue toExclusive, int limit, SkvIndexCursor? after) =>
         ScanIndexRange(index, IndexKeyOf(index, fromInclusive), IndexKeyOf(index, toExclusive), limit, after);
+
+    protected List<T> FindByIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue value) =>
+        FindByIndexPrefix(transaction, index, IndexKeyOf(index, value));
+
+    protected bool ExistsInIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue value) =>
+        ExistsInIndex(transaction, index, IndexKeyOf(index, value), IndexUnique[index]);
+
+    protected SkvPage<T> RangeOfIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue fromInclusive, TValue toExclusive, int limit, SkvIndexCursor? after) =>
+        ScanIndexRange(transaction, index, IndexKeyOf(index, fromInclusive), IndexKeyOf(index, toExclusive), limit, after);
 
     /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
     protected SkvKeyBuilder IndexKey(ReadOnlySpan<byte> indexNameAndSlash) =>
