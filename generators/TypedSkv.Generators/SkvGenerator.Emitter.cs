@@ -169,6 +169,7 @@ namespace TypedSkv.Generators
                 w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => {appendKey};");
                 w.WriteLine($"protected override void WriteRecord({Writer} writer, {record} value) => {CodecName}.Write_{c.RecordTypeId}(writer, value);");
                 w.WriteLine($"protected override {record}? ReadRecord(ref {Reader} reader) => {CodecName}.Read_{c.RecordTypeId}(ref reader);");
+                w.WriteLine($"protected override global::System.Collections.Generic.IReadOnlyList<string> StoredProperties {{ get; }} = new[] {{ {string.Join(", ", StoredNames(spec, c).Select(Quote))} }};");
                 if (c.Indexes.Count > 0)
                 {
                     w.WriteLine($"protected override void AddIndexValues({record} value, global::TypedSkv.SkvIndexEntries entries) => entries"
@@ -233,6 +234,16 @@ namespace TypedSkv.Generators
                     }
                 }
                 w.CloseBlock();
+            }
+
+            /// <summary>The record type's stored top-level names; with [SkvDerivedType], those of every listed type too.</summary>
+            private static IEnumerable<string> StoredNames(DatabaseSpec spec, CollectionSpec c)
+            {
+                var types = spec.Types.ToDictionary(t => t.Id);
+                TypeSpec record = types[c.RecordTypeId];
+                var all = new List<TypeSpec> { record };
+                if (record.DerivedTypes is { } derived) all.AddRange(derived.Select(d => types[d.TypeId]));
+                return all.SelectMany(t => t.Members.Select(m => m.JsonName)).Distinct();
             }
 
             private static string KindName(KeyKind kind) => kind switch

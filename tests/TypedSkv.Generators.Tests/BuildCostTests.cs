@@ -11,8 +11,8 @@ namespace TypedSkv.Generators.Tests;
 /// runtime's KeyOf/AppendKey/WriteRecord/ReadRecord/AddIndexValues instead of passing lambdas and method groups to its
 /// constructor: 5 more lines (4218 bytes) that compile with less work (the Roslyn compiler allocated 95 MB instead of
 /// 104 MB for the generated code of 200 records; docs/typed-access.md, "Build cost"). Index lookups inside a transaction
-/// (FindBy/ExistsBy/RangeBy with an ISkvWriteTransaction) add 6 lines for the one index: 54 lines, 5228 bytes. The budget
-/// guards that size.
+/// (FindBy/ExistsBy/RangeBy with an ISkvWriteTransaction) add 6 lines for the one index and the stored property names
+/// (for FindUnknownProperties) one: 55 lines, 5400 bytes. The budget guards that size.
 /// </summary>
 public class BuildCostTests
 {
@@ -40,13 +40,13 @@ public class BuildCostTests
     }
 
     [Fact]
-    public void Generated_code_per_record_stays_within_54_lines_and_5300_bytes()
+    public void Generated_code_per_record_stays_within_55_lines_and_5500_bytes()
     {
         var (lines10, bytes10) = Generate(10);
         var (lines20, bytes20) = Generate(20);
         double linesPerRecord = (lines20 - lines10) / 10.0, bytesPerRecord = (bytes20 - bytes10) / 10.0;
         Console.WriteLine($"generated per record: {linesPerRecord} lines, {bytesPerRecord} bytes");
-        Assert.InRange(linesPerRecord, 1, 54);
-        Assert.InRange(bytesPerRecord, 1, 5300);
+        Assert.InRange(linesPerRecord, 1, 55);
+        Assert.InRange(bytesPerRecord, 1, 5500);
     }
 }

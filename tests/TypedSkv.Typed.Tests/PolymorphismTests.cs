@@ -158,6 +158,7 @@ namespace TypedSkv.Typed.Tests
             Assert.Equal(typeof(Animal), _db.Animals.Get(1)!.GetType());
             Assert.IsType<Dog>(Assert.Single(_db.Animals.FindByName("Rex")));
             Assert.Equal(2, _db.Animals.Count());
+            Assert.Empty(_db.Animals.FindUnknownProperties()); // a derived type's own properties ("good") are known
         }
     }
 }
