@@ -317,9 +317,13 @@ namespace TypedSkv.Generators
                 string? recordTypeId = ResolveType(record, recordLocation, record.Name);
                 if (recordTypeId is not null && _types.TryGetValue(recordTypeId, out TypeSpec? recordSpec))
                 {
+                    // an abstract record type stores nothing itself: every listed derived type must store the key
+                    var storing = recordSpec.IsAbstract && recordSpec.DerivedTypes is { } derivedTypes
+                        ? derivedTypes.Select(d => _types.TryGetValue(d.TypeId, out TypeSpec? ds) ? ds : null).ToList()
+                        : new List<TypeSpec?> { recordSpec };
                     foreach (var key in keys)
                     {
-                        if (recordSpec.Members.Any(m => m.Name == key.Property.Name)) continue;
+                        if (storing.All(t => t is not null && t.Members.Any(m => m.Name == key.Property.Name))) continue;
                         string? reason = FindAttribute(key.Property, IgnoreAttributeName) is not null ? "it is marked [SkvIgnore]"
                             : IsAutoProperty(key.Property) ? "it has no setter and no matching constructor parameter"
                             : null; // computed from other properties: fine

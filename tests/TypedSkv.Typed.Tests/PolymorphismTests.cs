@@ -52,7 +52,16 @@ namespace TypedSkv.Typed.Tests.Polymorphism
 
     public sealed record Dog(int Id, string Name, bool Good) : Animal(Id, Name);
 
-    [SkvDatabase(typeof(Drawing), typeof(Animal))]
+    [SkvDerivedType(typeof(Car), "car")]
+    [SkvDerivedType(typeof(Bike), "bike")]
+    [SkvRecord("vehicles")]
+    public abstract record Vehicle([property: SkvKey] int Id);
+
+    public sealed record Car(int Id, int Seats) : Vehicle(Id);
+
+    public sealed record Bike(int Id, bool Electric) : Vehicle(Id);
+
+    [SkvDatabase(typeof(Drawing), typeof(Animal), typeof(Vehicle))]
     public sealed partial class ShapesDb;
 }
 
@@ -159,6 +168,17 @@ namespace TypedSkv.Typed.Tests
             Assert.IsType<Dog>(Assert.Single(_db.Animals.FindByName("Rex")));
             Assert.Equal(2, _db.Animals.Count());
             Assert.Empty(_db.Animals.FindUnknownProperties()); // a derived type's own properties ("good") are known
+        }
+
+        [Fact]
+        public void An_abstract_record_type_holds_only_its_listed_derived_types()
+        {
+            _db.Vehicles.Put(new Car(1, Seats: 4));
+            _db.Vehicles.Put(new Bike(2, Electric: true));
+            Assert.Equal(new Car(1, 4), _db.Vehicles.Get(1));
+            Assert.Equal(new Bike(2, true), _db.Vehicles.Get(2));
+            Assert.Equal([1, 2], _db.Vehicles.All().Select(v => v.Id));
+            Assert.Empty(_db.Vehicles.FindUnknownProperties());
         }
     }
 }
