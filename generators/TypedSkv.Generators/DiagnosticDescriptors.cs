@@ -7,8 +7,13 @@ namespace TypedSkv.Generators
     {
         private const string Category = "TypedSkv";
 
-        /// <summary>Every ID has a section (cause, example, fix) in docs/diagnostics.md.</summary>
-        internal const string HelpBase = "https://github.com/typedskv/typedskv/blob/main/docs/diagnostics.md#";
+        /// <summary>
+        /// Where every ID's section (cause, example, fix) is: docs/diagnostics.md, anchor "skv0nn". The project has no public
+        /// URL, so the link is relative: to the repository root and to the root of the TypedSkv package, which carries the
+        /// same file (src/TypedSkv/TypedSkv.csproj packs it as docs/diagnostics.md). When the project gets a public URL,
+        /// this one constant becomes "https://.../docs/diagnostics.md#".
+        /// </summary>
+        internal const string HelpBase = "docs/diagnostics.md#";
 
         private static string Help(string id) => HelpBase + id.ToLowerInvariant();
 
@@ -173,5 +178,11 @@ namespace TypedSkv.Generators
             "Private record type in a database that is not private",
             "Record type '{0}' is private, so database class '{1}' must be private too (nested in the same type): its collection property would expose the record type",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Help("SKV027"));
+
+        public static readonly DiagnosticDescriptor InvalidDerivedType = new DiagnosticDescriptor(
+            "SKV028",
+            "Invalid [SkvDerivedType]",
+            "[SkvDerivedType(typeof({1}), \"{2}\")] on '{0}' is invalid: {3}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Help("SKV028"));
     }
 }

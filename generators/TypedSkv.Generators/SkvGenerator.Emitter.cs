@@ -159,12 +159,22 @@ namespace TypedSkv.Generators
                 string indexDescriptors = string.Concat(c.Indexes.Select(i => ", " + Quote(i.Member + "=" + i.KeyName + ":" + KindName(i.Kind) + (i.Unique ? ":unique" : ""))));
                 w.WriteLine($"/// <summary>Records of <see cref=\"{record}\"/> under the keys \"{c.Name}/...\".</summary>");
                 w.OpenBlock($"{c.Accessibility} sealed class {c.ClassName} : global::TypedSkv.SkvCollection<{record}, {key}>");
-                string getKey = c.Keys.Count == 1 ? $"static v => v.{Id(c.Keys[0].Member)}" : $"static v => ({string.Join(", ", c.Keys.Select(k => "v." + Id(k.Member)))})";
-                string appendKey = c.Keys.Count == 1 ? $"static (b, k) => b.{Append(c.Keys[0].Kind, "k", last: true)}"
-                    : "static (b, k) => b" + string.Concat(c.Keys.Select((k, i) => "." + Append(k.Kind, "k." + KeyPart(c, i), last: i == c.Keys.Count - 1)));
-                string indexValues = c.Indexes.Count == 0 ? "null"
-                    : "static (v, e) => e" + string.Concat(c.Indexes.Select((index, i) => $".Add({i.ToString(System.Globalization.CultureInfo.InvariantCulture)}, v.{Id(index.Member)})"));
-                w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)}, {keyEncoding}, {getKey}, {appendKey}, {CodecName}.Write_{c.RecordTypeId}, {CodecName}.Read_{c.RecordTypeId}, {indexValues}{indexDescriptors}) {{ }}");
+                // The record's key, key encoding, JSON and index values as overrides of the runtime base class (they compile
+                // faster than delegates passed to its constructor: no lambdas or cached delegates per record type).
+                string getKey = c.Keys.Count == 1 ? $"value.{Id(c.Keys[0].Member)}" : $"({string.Join(", ", c.Keys.Select(k => "value." + Id(k.Member)))})";
+                string appendKey = c.Keys.Count == 1 ? $"builder.{Append(c.Keys[0].Kind, "key", last: true)}"
+                    : "builder" + string.Concat(c.Keys.Select((k, i) => "." + Append(k.Kind, "key." + KeyPart(c, i), last: i == c.Keys.Count - 1)));
+                w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)}, {keyEncoding}{indexDescriptors}) {{ }}");
+                w.WriteLine($"protected override {key} KeyOf({record} value) => {getKey};");
+                w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => {appendKey};");
+                w.WriteLine($"protected override void WriteRecord({Writer} writer, {record} value) => {CodecName}.Write_{c.RecordTypeId}(writer, value);");
+                w.WriteLine($"protected override {record}? ReadRecord(ref {Reader} reader) => {CodecName}.Read_{c.RecordTypeId}(ref reader);");
+                w.WriteLine($"protected override global::System.Collections.Generic.IReadOnlyList<string> StoredProperties {{ get; }} = new[] {{ {string.Join(", ", StoredNames(spec, c).Select(Quote))} }};");
+                if (c.Indexes.Count > 0)
+                {
+                    w.WriteLine($"protected override void AddIndexValues({record} value, global::TypedSkv.SkvIndexEntries entries) => entries"
+                        + string.Concat(c.Indexes.Select((index, i) => $".Add({i.ToString(System.Globalization.CultureInfo.InvariantCulture)}, value.{Id(index.Member)})")) + ";");
+                }
 
                 // Composite-key conveniences: Get/Contains/Delete by parts, scans by leading parts.
                 if (c.Keys.Count > 1)
@@ -210,14 +220,30 @@ namespace TypedSkv.Generators
                         {
                             w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/>, in key order.</summary>");
                             w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({v} {p}) => FindByIndex({n}, {p});");
+                            w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees them, in key order.</summary>");
+                            w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({Transaction} {tx}, {v} {p}) => FindByIndex({tx}, {n}, {p});");
                         }
                         w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/>.</summary>");
                         w.WriteLine($"public bool ExistsBy{m}({v} {p}) => ExistsInIndex({n}, {p});");
+                        w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees it.</summary>");
+                        w.WriteLine($"public bool ExistsBy{m}({Transaction} {tx}, {v} {p}) => ExistsInIndex({tx}, {n}, {p});");
                         w.WriteLine($"/// <summary>Records with {from} &lt;= {m} &lt; {to} ordered by {m} (then key): at most <paramref name=\"{limit}\"/>, after <paramref name=\"{after}\"/> (a page's Next).</summary>");
                         w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({n}, {from}, {to}, {limit}, {after});");
+                        w.WriteLine($"/// <summary>RangeBy{m} as <paramref name=\"{tx}\"/> sees the index (its own writes included).</summary>");
+                        w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({Transaction} {tx}, {v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({tx}, {n}, {from}, {to}, {limit}, {after});");
                     }
                 }
                 w.CloseBlock();
+            }
+
+            /// <summary>The record type's stored top-level names; with [SkvDerivedType], those of every listed type too.</summary>
+            private static IEnumerable<string> StoredNames(DatabaseSpec spec, CollectionSpec c)
+            {
+                var types = spec.Types.ToDictionary(t => t.Id);
+                TypeSpec record = types[c.RecordTypeId];
+                var all = new List<TypeSpec> { record };
+                if (record.DerivedTypes is { } derived) all.AddRange(derived.Select(d => types[d.TypeId]));
+                return all.SelectMany(t => t.Members.Select(m => m.JsonName)).Distinct();
             }
 
             private static string KindName(KeyKind kind) => kind switch
@@ -275,9 +301,25 @@ namespace TypedSkv.Generators
                 string members = "s_" + type.Id;
                 w.WriteLine($"private static readonly global::TypedSkv.Typed.SkvJsonMembers {members} = new({(type.ExtensionData is null ? "false" : "true")}"
                     + string.Concat(type.Members.Select(m => ", " + Quote(m.JsonName))) + ");");
-                w.OpenBlock($"public static void Write_{type.Id}({Writer} writer, {Nullable(type)} value)");
+                w.OpenBlock($"public static void Write_{type.Id}({Writer} writer, {Nullable(type)} value{(type.WritesDiscriminator ? ", string? derivedType = null" : "")})");
+                var derived = type.DerivedTypes ?? ImmutableEquatableArray<DerivedTypeSpec>.Empty;
+                for (int d = 0; d < derived.Count; d++)
+                {
+                    // a listed derived instance is written by its own writer, with "$type" first
+                    string local = "derived" + d.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    w.WriteLine($"if (value is {derived[d].Type} {local}) {{ Write_{derived[d].TypeId}(writer, {local}, {Quote(derived[d].Discriminator)}); return; }}");
+                }
+                if (type.IsAbstract)
+                {
+                    w.WriteLine("if (value is null) writer.WriteNullValue();");
+                    w.WriteLine($"else ThrowDerivedType(typeof({type.Type}), value);");
+                    w.CloseBlock();
+                    EmitAbstractReader(w, type);
+                    return;
+                }
                 if (type.IsValueType) w.WriteLine("writer.WriteStartObject();");
                 else w.WriteLine($"if (!StartObject(writer, value)) return;");
+                if (type.WritesDiscriminator) w.WriteLine("WriteDerivedType(writer, derivedType);");
                 if (type.CheckExactType)
                 {
                     // a derived instance would be cut down to this type's members: refuse it rather than lose data
@@ -292,6 +334,7 @@ namespace TypedSkv.Generators
                 w.CloseBlock();
                 w.OpenBlock($"public static {Nullable(type)} Read_{type.Id}(ref {Reader} reader)");
                 w.WriteLine($"if (!StartObject(ref reader, {ShownName(type)})) return {(type.IsValueType ? "default" : "null")};");
+                if (derived.Count > 0) EmitDerivedDispatch(w, type, derived);
                 bool track = type.KeepInitializerDefaults;
                 var locals = type.Members.Select((m, i) => $"{m.Type} p{i} = {m.DefaultValue};")
                     .Concat(track ? type.Members.Select((m, i) => (m, i)).Where(x => x.m.InitializerSet).Select(x => $"bool s{x.i} = false;") : Enumerable.Empty<string>())
@@ -334,6 +377,26 @@ namespace TypedSkv.Generators
                     WriteInitializer(w, "return " + construct,
                         initialized.Select(x => $"{Id(x.m.Name)} = s{x.i} ? p{x.i} : defaults.{Id(x.m.Name)}").Concat(extra));
                 }
+                w.CloseBlock();
+            }
+
+            /// <summary>Reads "$type" (the object's first property) and hands a listed derived type to its reader.</summary>
+            private static void EmitDerivedDispatch(SourceWriter w, TypeSpec type, ImmutableEquatableArray<DerivedTypeSpec> derived)
+            {
+                w.WriteLine("string? derivedType = DerivedType(reader);");
+                foreach (DerivedTypeSpec d in derived)
+                {
+                    w.WriteLine($"if (derivedType == {Quote(d.Discriminator)}) return Read_{d.TypeId}(ref reader);");
+                }
+                w.WriteLine($"if (derivedType is not null) throw UnknownDerivedType(typeof({type.Type}), derivedType);");
+            }
+
+            private static void EmitAbstractReader(SourceWriter w, TypeSpec type)
+            {
+                w.OpenBlock($"public static {type.Type}? Read_{type.Id}(ref {Reader} reader)");
+                w.WriteLine($"if (!StartObject(ref reader, {ShownName(type)})) return null;");
+                EmitDerivedDispatch(w, type, type.DerivedTypes!);
+                w.WriteLine($"throw MissingDerivedType(typeof({type.Type}));");
                 w.CloseBlock();
             }
 

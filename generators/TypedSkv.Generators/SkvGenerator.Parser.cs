@@ -22,6 +22,7 @@ namespace TypedSkv.Generators
         private const string ExtensionDataAttributeName = "TypedSkv.SkvExtensionDataAttribute";
         private const string ConverterAttributeName = "TypedSkv.SkvConverterAttribute";
         private const string ConverterInterfaceName = "TypedSkv.ISkvConverter<T>";
+        private const string DerivedTypeAttributeName = "TypedSkv.SkvDerivedTypeAttribute";
 
         /// <summary>
         /// Turns symbols into specs and diagnostics. Lives only inside one transform call: nothing it holds
@@ -39,6 +40,8 @@ namespace TypedSkv.Generators
             private readonly List<string> _typeOrder = new List<string>();
             private readonly HashSet<string> _usedIds = new HashSet<string>(StringComparer.Ordinal);
             private readonly HashSet<string> _failedTypes = new HashSet<string>(StringComparer.Ordinal);
+            /// <summary>Ids of the types some [SkvDerivedType] lists: their writers write "$type".</summary>
+            private readonly HashSet<string> _discriminatorWriters = new HashSet<string>(StringComparer.Ordinal);
 
             public Parser(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
 
@@ -314,9 +317,13 @@ namespace TypedSkv.Generators
                 string? recordTypeId = ResolveType(record, recordLocation, record.Name);
                 if (recordTypeId is not null && _types.TryGetValue(recordTypeId, out TypeSpec? recordSpec))
                 {
+                    // an abstract record type stores nothing itself: every listed derived type must store the key
+                    var storing = recordSpec.IsAbstract && recordSpec.DerivedTypes is { } derivedTypes
+                        ? derivedTypes.Select(d => _types.TryGetValue(d.TypeId, out TypeSpec? ds) ? ds : null).ToList()
+                        : new List<TypeSpec?> { recordSpec };
                     foreach (var key in keys)
                     {
-                        if (recordSpec.Members.Any(m => m.Name == key.Property.Name)) continue;
+                        if (storing.All(t => t is not null && t.Members.Any(m => m.Name == key.Property.Name))) continue;
                         string? reason = FindAttribute(key.Property, IgnoreAttributeName) is not null ? "it is marked [SkvIgnore]"
                             : IsAutoProperty(key.Property) ? "it has no setter and no matching constructor parameter"
                             : null; // computed from other properties: fine
@@ -480,7 +487,8 @@ namespace TypedSkv.Generators
 
                 if (type is INamedTypeSymbol objectType && (objectType.TypeKind == TypeKind.Class || objectType.TypeKind == TypeKind.Struct))
                 {
-                    if (objectType.IsAbstract) return Fail(fullName, location, memberName, type, "abstract types cannot be created when reading");
+                    if (objectType.IsAbstract && objectType.TypeKind == TypeKind.Class && FindAttribute(objectType, DerivedTypeAttributeName) is null)
+                        return Fail(fullName, location, memberName, type, "abstract types cannot be created when reading (list the derived types with [SkvDerivedType])");
                     if (IsInSystemNamespace(objectType)) return Fail(fullName, location, memberName, type, SupportedSystemTypes);
                     if (objectType.SpecialType != SpecialType.None) return Fail(fullName, location, memberName, type, "this type has no stored form");
                     return ResolveObject(objectType, fullName, location);
@@ -515,6 +523,7 @@ namespace TypedSkv.Generators
 
             private void Add(TypeSpec spec)
             {
+                if (_discriminatorWriters.Contains(spec.Id)) spec = spec with { WritesDiscriminator = true };
                 _types[spec.Id] = spec;
                 _typeOrder.Add(spec.Id);
             }
@@ -531,6 +540,20 @@ namespace TypedSkv.Generators
                 // Reserve the id first so recursive references (a Node with a List<Node>) resolve to it.
                 string id = ReserveId(fullName, SafeId(type));
                 bool inSource = type.Locations.Any(l => l.IsInSource);
+                var derivedAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == DerivedTypeAttributeName).ToList();
+                if (type.IsAbstract)
+                {
+                    // only listed derived types can be created: the type's own reader and writer dispatch to theirs
+                    ImmutableEquatableArray<DerivedTypeSpec>? only = ResolveDerivedTypes(type, derivedAttributes, referenceLocation);
+                    if (only is null)
+                    {
+                        _failedTypes.Add(fullName);
+                        return null;
+                    }
+                    Add(new TypeSpec(id, fullName, TypeSpecKind.Object, false, null, null, null, null, ImmutableEquatableArray<EnumMemberSpec>.Empty,
+                        ImmutableEquatableArray<MemberSpec>.Empty, ImmutableEquatableArray<CtorArgSpec>.Empty, DerivedTypes: only, IsAbstract: true));
+                    return id;
+                }
 
                 List<IPropertySymbol> candidates = StoredPropertyCandidates(type).ToList();
                 var extension = candidates.Where(p => FindAttribute(p, ExtensionDataAttributeName) is not null).ToList();
@@ -664,12 +687,89 @@ namespace TypedSkv.Generators
                     ctorArgs.Add(new CtorArgSpec(index, fallback));
                 }
 
+                ImmutableEquatableArray<DerivedTypeSpec>? derived = null;
+                if (derivedAttributes.Count > 0)
+                {
+                    derived = ResolveDerivedTypes(type, derivedAttributes, referenceLocation);
+                    if (derived is null)
+                    {
+                        _failedTypes.Add(fullName);
+                        return null;
+                    }
+                }
+
                 Add(new TypeSpec(id, fullName, TypeSpecKind.Object, type.IsValueType, null, null, null, null,
                     ImmutableEquatableArray<EnumMemberSpec>.Empty, members.ToImmutableEquatableArray(), ctorArgs.ToImmutableEquatableArray(),
                     KeepInitializerDefaults: members.Any(m => m.InitializerSet) && !properties.Any(p => p.IsRequired),
                     CheckExactType: !type.IsValueType && !type.IsSealed,
-                    ExtensionData: extensionData));
+                    ExtensionData: extensionData,
+                    DerivedTypes: derived));
                 return id;
+            }
+
+            /// <summary>
+            /// The [SkvDerivedType] list of <paramref name="type"/>, checked (SKV028) and resolved, most-derived first; null
+            /// after a diagnostic. An abstract type must list at least one.
+            /// </summary>
+            private ImmutableEquatableArray<DerivedTypeSpec>? ResolveDerivedTypes(INamedTypeSymbol type, List<AttributeData> attributes, Location referenceLocation)
+            {
+                var resolved = new List<(DerivedTypeSpec Spec, int Depth)>();
+                var discriminators = new HashSet<string>(StringComparer.Ordinal);
+                var seen = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+                bool failed = false;
+                foreach (AttributeData attribute in attributes)
+                {
+                    var derived = attribute.ConstructorArguments.Length == 2 ? attribute.ConstructorArguments[0].Value as INamedTypeSymbol : null;
+                    string discriminator = attribute.ConstructorArguments.Length == 2 ? attribute.ConstructorArguments[1].Value as string ?? "" : "";
+                    string? problem =
+                        type.IsSealed || type.TypeKind != TypeKind.Class ? "the annotated type must be a class that is not sealed"
+                        : derived is null ? "the derived type is missing"
+                        : derived.TypeKind != TypeKind.Class || derived.IsAbstract || derived.IsUnboundGenericType ? "the derived type must be a non-abstract class (a closed generic type is fine)"
+                        : !DerivesFrom(derived, type) ? $"'{derived.Name}' does not derive from '{type.Name}'"
+                        : EffectiveAccessibility(derived) == "private" ? "the derived type must be public or internal (the generated code creates it)"
+                        : FindAttribute(derived, DerivedTypeAttributeName) is not null ? $"'{derived.Name}' has its own [SkvDerivedType] list; list every derived type on '{type.Name}' instead"
+                        : discriminator.Length == 0 ? "the discriminator is empty"
+                        : !discriminators.Add(discriminator) ? "another derived type of '" + type.Name + "' has this discriminator"
+                        : !seen.Add(derived) ? "the derived type is listed twice"
+                        : null;
+                    if (problem is not null)
+                    {
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDerivedType, AttributeLocation(attribute) ?? referenceLocation,
+                            type.Name, derived?.ToDisplayString() ?? "?", discriminator, problem));
+                        failed = true;
+                        continue;
+                    }
+                    string derivedName = derived!.ToDisplayString(s_typeFormat);
+                    string? typeId = _typeIds.TryGetValue(derivedName, out string? known) ? (_failedTypes.Contains(derivedName) ? null : known)
+                        : ResolveObject(derived, derivedName, AttributeLocation(attribute) ?? referenceLocation);
+                    if (typeId is null)
+                    {
+                        failed = true;
+                        continue;
+                    }
+                    _discriminatorWriters.Add(typeId);
+                    if (_types.TryGetValue(typeId, out TypeSpec? spec)) _types[typeId] = spec with { WritesDiscriminator = true };
+                    int depth = 0;
+                    for (INamedTypeSymbol? t = derived.BaseType; t is not null; t = t.BaseType) depth++;
+                    resolved.Add((new DerivedTypeSpec(discriminator, typeId, derivedName), depth));
+                }
+                if (!failed && resolved.Count == 0)
+                {
+                    _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDerivedType, IdentifierLocation(type), type.Name, "?", "",
+                        "an abstract type needs at least one [SkvDerivedType] to be stored"));
+                    failed = true;
+                }
+                // most-derived first (stable), so the writer's type tests pick the closest listed type
+                return failed ? null : resolved.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Depth).ThenBy(x => x.i).Select(x => x.r.Spec).ToImmutableEquatableArray();
+            }
+
+            private static bool DerivesFrom(INamedTypeSymbol derived, INamedTypeSymbol type)
+            {
+                for (INamedTypeSymbol? t = derived.BaseType; t is not null; t = t.BaseType)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(t, type)) return true;
+                }
+                return false;
             }
 
             private static bool IsExtensionDataType(ITypeSymbol type) =>

@@ -17,6 +17,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
     private readonly Dictionary<byte[], byte[]?> _reads = new(ByteComparer.Instance);
     private readonly Dictionary<byte[], long> _increments = new(ByteComparer.Instance);
     private bool _finished;
+    private int _version; // counts writes, so a scan notices one made while it is enumerated
 
     public RedisWriteTransaction(RedisSkvStorage storage) => _storage = storage;
 
@@ -34,12 +35,62 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => TryGet(key, out _);
 
+    /// <summary>
+    /// The server's keys in the range merged with the transaction's buffered writes. Every key the scan returns from the
+    /// server is remembered as read, so Commit fails if it changed; a key another writer adds to the range meanwhile is
+    /// not detected (no range locks: docs/redis.md).
+    /// </summary>
+    public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
+    {
+        ThrowIfFinished();
+        return Scan(fromInclusive, toExclusive);
+    }
+
+    private IEnumerable<SkvEntry> Scan(byte[]? from, byte[]? to)
+    {
+        int version = _version;
+        bool InRange(byte[] k) => (from is null || ByteComparer.Instance.Compare(k, from) >= 0) && (to is null || ByteComparer.Instance.Compare(k, to) < 0);
+        // buffered writes (and increments, whose value the server computes at commit) in the range, in key order
+        var own = _writes.Keys.Concat(_increments.Keys).Where(InRange).Distinct(ByteComparer.Instance).Order(ByteComparer.Instance).ToList();
+        int next = 0;
+        foreach (SkvEntry stored in _storage.ScanRange(from, to))
+        {
+            byte[] key = stored.Key.ToArray();
+            for (; next < own.Count && ByteComparer.Instance.Compare(own[next], key) < 0; next++)
+            {
+                if (Own(own[next], version) is { } mine) yield return mine;
+            }
+            if (next < own.Count && ByteComparer.Instance.Equals(own[next], key))
+            {
+                if (Own(own[next++], version) is { } mine) yield return mine;
+                continue;
+            }
+            if (_finished || _version != version) throw new InvalidOperationException("the transaction was written to, committed or rolled back during a scan of it");
+            byte[] value = stored.GetValue();
+            _reads.TryAdd(key, value);
+            yield return new SkvEntry(key, value);
+        }
+        for (; next < own.Count; next++)
+        {
+            if (Own(own[next], version) is { } mine) yield return mine;
+        }
+    }
+
+    /// <summary>The transaction's own version of a key it wrote (null: deleted); increments read through TryGet.</summary>
+    private SkvEntry? Own(byte[] key, int version)
+    {
+        if (_finished || _version != version) throw new InvalidOperationException("the transaction was written to, committed or rolled back during a scan of it");
+        if (_increments.ContainsKey(key)) throw new InvalidOperationException("a key incremented in a transaction cannot be scanned in it (its value is computed at commit)");
+        return _writes[key] is { } value ? new SkvEntry(key, value) : null;
+    }
+
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         ThrowIfFinished();
         RedisSkvStorage.ValidateKey(key);
         _increments.Remove(key.ToArray());
         _writes[key.ToArray()] = value.ToArray();
+        _version++;
     }
 
     public void Delete(ReadOnlySpan<byte> key)
@@ -48,6 +99,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         RedisSkvStorage.ValidateKey(key);
         _increments.Remove(key.ToArray());
         _writes[key.ToArray()] = null;
+        _version++;
     }
 
     /// <summary>INCRBY at commit, with no condition: concurrent transactions counting the same key do not conflict.</summary>
@@ -58,6 +110,7 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
         byte[] k = key.ToArray();
         if (_writes.TryGetValue(k, out _)) throw new InvalidOperationException("a key written in a transaction cannot also be incremented in it");
         _increments[k] = _increments.GetValueOrDefault(k) + delta;
+        _version++;
     }
 
     public void Commit()

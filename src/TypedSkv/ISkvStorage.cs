@@ -89,6 +89,13 @@ public interface ISkvWriteTransaction : ISkvReader, IDisposable
 
     void Delete(ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) in order, as the transaction sees them
+    /// (its own puts and deletes included); null is unbounded. A write, commit or rollback while the scan is enumerated
+    /// makes its next step throw <see cref="InvalidOperationException"/>: read first, then write.
+    /// </summary>
+    IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive);
+
     /// <summary>Makes every write visible at once (see <see cref="ISkvStorage.BeginWrite"/> for conflicts).</summary>
     void Commit();
 

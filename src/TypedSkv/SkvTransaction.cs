@@ -121,6 +121,24 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         return _index.TryFind(key, out _);
     }
 
+    /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) as this transaction sees them (see <see cref="ISkvWriteTransaction.ScanRange"/>).</summary>
+    public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
+    {
+        ThrowIfFinished();
+        return Scan(fromInclusive, toExclusive);
+    }
+
+    private IEnumerable<SkvEntry> Scan(byte[]? from, byte[]? to)
+    {
+        // the transaction edits its index in place: a write during the scan would change the nodes being walked
+        int records = _records;
+        foreach (var (key, entry) in _index.Range(from, to))
+        {
+            if (_finished || _records != records) throw new InvalidOperationException("the transaction was written to, committed or rolled back during a scan of it");
+            yield return new SkvEntry(key.ToArray(), _file, entry.Offset, entry.ValueLength);
+        }
+    }
+
     private long Append(RecordKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         _pipeline.ThrowIfPoisoned();

@@ -247,10 +247,14 @@ public class Issue15DiagnosticTests
             .GetFields().Select(f => (DiagnosticDescriptor)f.GetValue(null)!).ToList();
         string docs = File.ReadAllText(Path.Combine(RepoRoot(), "docs", "diagnostics.md"));
         Assert.NotEmpty(descriptors);
+        Assert.Equal(descriptors.Count, descriptors.Select(d => d.Id).Distinct().Count());
         foreach (var d in descriptors)
         {
-            Assert.EndsWith("docs/diagnostics.md#" + d.Id.ToLowerInvariant(), d.HelpLinkUri);
-            Assert.Contains("## " + d.Id + ":", docs);
+            // one link scheme (relative to the repository and package root), an anchor that exists, and its section
+            string anchor = d.Id.ToLowerInvariant();
+            Assert.Equal("docs/diagnostics.md#" + anchor, d.HelpLinkUri);
+            Assert.True(File.Exists(Path.Combine(RepoRoot(), d.HelpLinkUri.Split('#')[0])), d.HelpLinkUri);
+            Assert.Contains($"<a id=\"{anchor}\"></a>\n\n## {d.Id}: {d.Title}\n", docs.Replace("\r\n", "\n"));
         }
     }
 

@@ -86,6 +86,7 @@ public class PackTests
                 Assert.Contains("lib/net10.0/TypedSkv.dll", names);
                 Assert.Contains("analyzers/dotnet/cs/TypedSkv.Generators.dll", names);
                 Assert.Contains("README.md", names);
+                Assert.Contains("docs/diagnostics.md", names); // the target of every diagnostic's help link
                 using var nuspec = new StreamReader(zip.GetEntry("TypedSkv.nuspec")!.Open());
                 string manifest = nuspec.ReadToEnd();
                 Assert.DoesNotContain("TypedSkv.Generators", manifest); // no package dependency on the generator

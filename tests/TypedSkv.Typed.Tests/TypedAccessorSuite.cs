@@ -204,6 +204,66 @@ public abstract class TypedAccessorSuite
     }
 
     [Fact]
+    public void Index_lookups_inside_a_transaction_see_its_own_writes()
+    {
+        using var db = Open();
+        db.Users.Put(new User(1, "Ann", "ann@x.io", "Oslo"));
+        db.Users.Put(new User(2, "Bob", "bob@x.io", "Rome"));
+        db.Users.Put(new User(3, "Cid", "cid@x.io", "Oslo"));
+        using (var tx = db.BeginWrite())
+        {
+            db.Users.Put(tx, new User(4, "Dag", "dag@x.io", "Oslo"));      // added
+            db.Users.Put(tx, new User(1, "Ann", "ann@x.io", "Bergen"));    // moved out of Oslo
+            db.Users.Delete(tx, 2);                                        // Rome emptied
+
+            Assert.Equal([3, 4], db.Users.FindByCity(tx, "Oslo").Select(u => u.Id));
+            Assert.Equal([1, 3], db.Users.FindByCity("Oslo").Select(u => u.Id)); // outside: the committed state
+            Assert.True(db.Users.ExistsByCity(tx, "Bergen"));
+            Assert.False(db.Users.ExistsByCity("Bergen"));
+            Assert.False(db.Users.ExistsByCity(tx, "Rome"));
+            Assert.True(db.Users.ExistsByCity("Rome"));
+            Assert.True(db.Users.ExistsByEmail(tx, "dag@x.io"));
+            Assert.False(db.Users.ExistsByEmail(tx, "bob@x.io"));
+
+            // ordered by the index, paged, with the transaction's writes in their places
+            var page = db.Users.RangeByCity(tx, "A", "P", limit: 2);
+            Assert.Equal([1, 3], page.Items.Select(u => u.Id)); // Bergen, then Oslo in key order
+            Assert.NotNull(page.Next);
+            page = db.Users.RangeByCity(tx, "A", "P", limit: 2, after: page.Next);
+            Assert.Equal([4], page.Items.Select(u => u.Id));
+            Assert.Null(page.Next);
+            Assert.Equal([1, 3, 2], db.Users.RangeByCity("A", "Z").Items.Select(u => u.Id));
+            Assert.Equal(["ann@x.io", "cid@x.io", "dag@x.io"], db.Users.RangeByEmail(tx, "a", "z").Items.Select(u => u.Email));
+            tx.Commit();
+        }
+        Assert.Equal([3, 4], db.Users.FindByCity("Oslo").Select(u => u.Id));
+    }
+
+    [Fact]
+    public void A_transaction_scan_sees_its_puts_and_deletes_in_key_order_and_refuses_writes_during_the_scan()
+    {
+        using var db = Open();
+        RawPut(db, "scan/b", "1");
+        RawPut(db, "scan/d", "2");
+        RawPut(db, "scan/f", "3");
+        using var tx = db.BeginWrite();
+        tx.Put(Encoding.UTF8.GetBytes("scan/a"), Encoding.UTF8.GetBytes("new"));
+        tx.Put(Encoding.UTF8.GetBytes("scan/d"), Encoding.UTF8.GetBytes("changed"));
+        tx.Delete(Encoding.UTF8.GetBytes("scan/f"));
+        tx.Put(Encoding.UTF8.GetBytes("scan/g"), Encoding.UTF8.GetBytes("last"));
+        tx.Put(Encoding.UTF8.GetBytes("scan0"), Encoding.UTF8.GetBytes("outside"));
+        var seen = tx.ScanRange(Encoding.UTF8.GetBytes("scan/"), Encoding.UTF8.GetBytes("scan0"))
+            .Select(e => e.KeyString + "=" + e.GetValueString()).ToList();
+        Assert.Equal(["scan/a=new", "scan/b=1", "scan/d=changed", "scan/g=last"], seen);
+        Assert.Equal(3, db.Storage.ScanPrefix(Encoding.UTF8.GetBytes("scan/")).Count()); // nothing visible outside yet
+
+        using var scan = tx.ScanRange(Encoding.UTF8.GetBytes("scan/"), null).GetEnumerator();
+        Assert.True(scan.MoveNext());
+        tx.Put(Encoding.UTF8.GetBytes("scan/c"), Encoding.UTF8.GetBytes("during"));
+        Assert.Throws<InvalidOperationException>(() => scan.MoveNext());
+    }
+
+    [Fact]
     public void A_write_adds_index_entries_that_older_data_lacks()
     {
         using var db = Open();

@@ -88,7 +88,17 @@ namespace TypedSkv.Generators.Model
         ImmutableEquatableArray<CtorArgSpec> CtorArgs,
         bool KeepInitializerDefaults = false,
         bool CheckExactType = false,
-        ExtensionDataSpec? ExtensionData = null);
+        ExtensionDataSpec? ExtensionData = null,
+        ImmutableEquatableArray<DerivedTypeSpec>? DerivedTypes = null,
+        bool IsAbstract = false,
+        bool WritesDiscriminator = false);
+
+    /// <summary>
+    /// A [SkvDerivedType] of an object type: written with "$type" = <see cref="Discriminator"/> by the type's own writer
+    /// (<see cref="TypeId"/>), read back by its reader. A base type's list is ordered most-derived first, so a type test
+    /// picks the closest listed type. <see cref="TypeSpec.WritesDiscriminator"/> marks the derived types' specs.
+    /// </summary>
+    internal sealed record DerivedTypeSpec(string Discriminator, string TypeId, string Type);
 
     /// <summary>
     /// The [SkvExtensionData] member of an object type: a string-to-JsonElement dictionary that keeps JSON

@@ -69,6 +69,48 @@ public abstract class SkvCollection
 
     private protected byte[] PrefixBytes { get; }
 
+    /// <summary>
+    /// The top-level JSON property names the model reads (for a record type with [SkvDerivedType], those of every listed
+    /// type); null when unknown. <see cref="FindUnknownProperties"/> compares stored records with it.
+    /// </summary>
+    protected virtual IReadOnlyList<string>? StoredProperties => null;
+
+    /// <summary>
+    /// The top-level properties of stored records that the model does not read, with how many records have each and one
+    /// such record's key, by name: a property renamed without <c>[SkvPropertyName("old")]</c> (its data reads as the
+    /// default and is dropped at the record's next write, unless <c>[SkvExtensionData]</c> keeps it) or a removed one.
+    /// Reads every record of the collection: an opt-in check for a test or a startup step after a model change, not
+    /// something to run on every open. Empty when the model knows every stored property.
+    /// </summary>
+    public IReadOnlyList<SkvUnknownProperty> FindUnknownProperties()
+    {
+        if (StoredProperties is not { } known) return [];
+        var names = new HashSet<string>(known, StringComparer.Ordinal) { "$type" };
+        var found = new SortedDictionary<string, (long Count, string Key)>(StringComparer.Ordinal);
+        foreach (var entry in Storage.ScanPrefix(PrefixBytes))
+        {
+            byte[] json = entry.GetValue();
+            var reader = new System.Text.Json.Utf8JsonReader(json);
+            try
+            {
+                if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject) continue;
+                while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+                {
+                    string name = reader.GetString()!;
+                    if (!names.Contains(name))
+                        found[name] = found.TryGetValue(name, out var seen) ? (seen.Count + 1, seen.Key) : (1, KeyFormatter.Describe(entry.Key.Span));
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // damaged JSON is FindUnreadable's to report
+            }
+        }
+        return found.Select(p => new SkvUnknownProperty(p.Key, p.Value.Count, p.Value.Key)).ToArray();
+    }
+
     /// <summary>Where the number of records is kept (<c>$skv/count/{collection}</c>), updated by every typed write in its transaction.</summary>
     internal byte[] CountKey { get; }
     private protected byte[] IndexPrefixBytes { get; }
@@ -221,9 +263,6 @@ public abstract class SkvCollection
     }
 }
 
-/// <summary>Reads one value; the reader is on its first token (generated readers).</summary>
-public delegate T? SkvJsonRead<T>(ref System.Text.Json.Utf8JsonReader reader);
-
 /// <summary>Collects a record's index entries: generated code adds the record's value for each index by ordinal.</summary>
 public sealed class SkvIndexEntries
 {
@@ -245,3 +284,9 @@ public sealed class SkvIndexEntries
         return this;
     }
 }
+
+/// <summary>A stored top-level property the model does not read (see <see cref="SkvCollection.FindUnknownProperties"/>).</summary>
+/// <param name="Name">The stored JSON name.</param>
+/// <param name="Records">How many records have it.</param>
+/// <param name="ExampleKey">The key of the first such record, as shown text.</param>
+public sealed record SkvUnknownProperty(string Name, long Records, string ExampleKey);

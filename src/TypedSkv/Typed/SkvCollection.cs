@@ -22,47 +22,44 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 
     private readonly SkvStore? _embedded;
 
-    // what the generated collection class supplies: the record type's key, its key encoding, its JSON, its index values
-    private readonly Func<T, TKey> _getKey;
-    private readonly Action<SkvKeyBuilder, TKey> _appendKey;
-    private readonly Action<Utf8JsonWriter, T> _serialize;
-    private readonly SkvJsonRead<T> _deserialize;
-    private readonly Action<T, SkvIndexEntries>? _indexValues;
-
     /// <param name="storage">The storage.</param>
     /// <param name="name">Collection name.</param>
     /// <param name="keyEncoding">The key parts' kinds as the schema record stores them ("int32", "string,int64").</param>
-    /// <param name="getKey">The key of a record.</param>
-    /// <param name="appendKey">Appends the encoded key parts (after the collection prefix).</param>
-    /// <param name="serialize">Writes a record as JSON.</param>
-    /// <param name="deserialize">Reads a record; the reader is on its first token.</param>
-    /// <param name="indexValues">Adds a record's value for each index (by ordinal); null without indexes.</param>
     /// <param name="indexes">The indexes in declaration order, as "Member=name:kind" or "Member=name:kind:unique".</param>
-    protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, Func<T, TKey> getKey, Action<SkvKeyBuilder, TKey> appendKey,
-        Action<Utf8JsonWriter, T> serialize, SkvJsonRead<T> deserialize, Action<T, SkvIndexEntries>? indexValues, params string[] indexes)
+    protected SkvCollection(ISkvStorage storage, string name, string keyEncoding, params string[] indexes)
         : base(storage, name, keyEncoding, indexes)
     {
         _embedded = Embedded; // the embedded fast path: direct (non-interface) calls
         _prefix = PrefixBytes;
         _indexPrefix = IndexPrefixBytes;
-        _getKey = getKey;
-        _appendKey = appendKey;
-        _serialize = serialize;
-        _deserialize = deserialize;
-        _indexValues = indexValues;
     }
 
-    private TKey GetKey(T value) => _getKey(value);
+    // What the generated collection class supplies: the record type's key, its key encoding, its JSON and its index values.
+    // Overrides rather than delegates passed to the constructor: they compile faster (no lambdas, closures or cached
+    // delegates per record type, measured in docs/typed-access.md) and call without an indirection.
 
-    private void AppendKey(SkvKeyBuilder builder, TKey key) => _appendKey(builder, key);
+    /// <summary>The key of a record.</summary>
+    protected abstract TKey KeyOf(T value);
 
-    private void Serialize(Utf8JsonWriter writer, T value) => _serialize(writer, value);
+    /// <summary>Appends the encoded key parts (after the collection prefix).</summary>
+    protected abstract void AppendKey(SkvKeyBuilder builder, TKey key);
+
+    /// <summary>Writes a record as JSON.</summary>
+    protected abstract void WriteRecord(Utf8JsonWriter writer, T value);
+
+    /// <summary>Reads a record; the reader is on its first token.</summary>
+    protected abstract T? ReadRecord(ref Utf8JsonReader reader);
+
+    /// <summary>Adds a record's value for each index (by ordinal) to <paramref name="entries"/>; nothing without indexes.</summary>
+    protected virtual void AddIndexValues(T value, SkvIndexEntries entries)
+    {
+    }
 
     private bool HasIndexes => IndexCount > 0;
 
     /// <summary>Adds the index entries of <paramref name="value"/>; <paramref name="recordKeySuffix"/> is its key after the collection prefix.</summary>
     private void AddIndexEntries(T value, ReadOnlySpan<byte> recordKeySuffix, List<SkvIndexEntry> entries) =>
-        _indexValues?.Invoke(value, new SkvIndexEntries(this, entries, recordKeySuffix.ToArray()));
+        AddIndexValues(value, new SkvIndexEntries(this, entries, recordKeySuffix.ToArray()));
 
     // ---- keys and values ----
 
@@ -76,7 +73,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         var writer = SkvJson.RentWriter(out var buffer);
         try
         {
-            Serialize(writer, value);
+            WriteRecord(writer, value);
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
         }
@@ -96,12 +93,15 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         try
         {
             if (!reader.Read()) throw new JsonException("the stored value is empty");
-            return _deserialize(ref reader) ?? throw new JsonException("the stored value is null");
+            return ReadRecord(ref reader) ?? throw new JsonException("the stored value is null");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
         {
             string path = SkvJson.PathAt(json, reader.TokenStartIndex);
-            throw new SkvRecordFormatException(Name, hasKey ? KeyFormatter.Describe(key) : "(no key)", path, typeof(T), e);
+            string shownKey = hasKey ? KeyFormatter.Describe(key) : "(no key)";
+            if (e is SkvJson.UnknownDerivedTypeJsonException unknown)
+                throw new SkvUnknownDerivedTypeException(Name, shownKey, path, typeof(T), unknown.Declared, unknown.Discriminator, e);
+            throw new SkvRecordFormatException(Name, shownKey, path, typeof(T), e);
         }
     }
 
@@ -206,16 +206,51 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         return transaction.TryGet(recordKey, out var json) ? Decode(recordKey, json) : null;
     }
 
+    /// <summary>
+    /// What index lookups read: a snapshot (<see cref="ISkvStorage.OpenReadView"/>) or a write transaction, which sees its
+    /// own writes. One lookup reads from one source, so an entry and the record it points to agree.
+    /// </summary>
+    private readonly struct IndexSource(ISkvReader reader, Func<byte[]?, byte[]?, IEnumerable<SkvEntry>> scanRange)
+    {
+        public ISkvReader Reader => reader;
+
+        public IEnumerable<SkvEntry> ScanRange(byte[]? from, byte[]? to) => scanRange(from, to);
+
+        public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
+        {
+            var (from, to) = SkvStore.PrefixRange(prefix);
+            return scanRange(from, to);
+        }
+    }
+
+    private static IndexSource SourceOf(ISkvReadView view) => new(view, view.ScanRange);
+
+    private IndexSource SourceOf(ISkvWriteTransaction transaction, int index)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ThrowIfNotBuilt(index);
+        return new(transaction, transaction.ScanRange);
+    }
+
     /// <summary>The records the entries under a non-unique index value point to, in key order, from one snapshot.</summary>
     protected List<T> FindByIndexPrefix(int index, SkvKeyBuilder indexPrefix)
     {
         ThrowIfNotBuilt(index);
-        var result = new List<T>();
         using var snapshot = Storage.OpenReadView();
-        foreach (var entry in snapshot.ScanPrefix(indexPrefix.Span))
+        return FindIn(SourceOf(snapshot), indexPrefix);
+    }
+
+    /// <summary>As <see cref="FindByIndexPrefix(int, SkvKeyBuilder)"/>, as the transaction sees it (its own writes included).</summary>
+    protected List<T> FindByIndexPrefix(ISkvWriteTransaction transaction, int index, SkvKeyBuilder indexPrefix) =>
+        FindIn(SourceOf(transaction, index), indexPrefix);
+
+    private List<T> FindIn(IndexSource source, SkvKeyBuilder indexPrefix)
+    {
+        var result = new List<T>();
+        foreach (var entry in source.ScanPrefix(indexPrefix.Span))
         {
             byte[] recordKey = entry.GetValue();
-            if (snapshot.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
+            if (source.Reader.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
         }
         return result;
     }
@@ -229,6 +264,15 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         return entries.MoveNext();
     }
 
+    /// <summary>As <see cref="ExistsInIndex(int, SkvKeyBuilder, bool)"/>, as the transaction sees it (its own writes included).</summary>
+    protected bool ExistsInIndex(ISkvWriteTransaction transaction, int index, SkvKeyBuilder indexKey, bool unique)
+    {
+        IndexSource source = SourceOf(transaction, index);
+        if (unique) return source.Reader.ContainsKey(indexKey.Span);
+        using var entries = source.ScanPrefix(indexKey.Span).GetEnumerator();
+        return entries.MoveNext();
+    }
+
     /// <summary>
     /// The records whose index entries lie in [<paramref name="from"/>, <paramref name="toExclusive"/>), in index order
     /// (then key order), at most <paramref name="limit"/>, starting after <paramref name="after"/>; from one snapshot.
@@ -237,6 +281,19 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ThrowIfNotBuilt(index);
+        using var snapshot = Storage.OpenReadView();
+        return PageIn(SourceOf(snapshot), from, toExclusive, limit, after);
+    }
+
+    /// <summary>As <see cref="ScanIndexRange(int, SkvKeyBuilder, SkvKeyBuilder, int, SkvIndexCursor?)"/>, as the transaction sees it (its own writes included).</summary>
+    protected SkvPage<T> ScanIndexRange(ISkvWriteTransaction transaction, int index, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return PageIn(SourceOf(transaction, index), from, toExclusive, limit, after);
+    }
+
+    private SkvPage<T> PageIn(IndexSource source, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
+    {
         byte[] start = from.ToArray();
         if (after is not null)
         {
@@ -245,17 +302,24 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
             byte[] next = [.. after.AfterKey, 0];
             if (next.AsSpan().SequenceCompareTo(start) > 0) start = next;
         }
-        var items = new List<T>(Math.Min(limit, 256));
-        byte[]? last = null;
-        using var snapshot = Storage.OpenReadView();
-        foreach (var entry in snapshot.ScanRange(start, toExclusive.ToArray()))
+        // the page's index entries first (one more tells whether there is a next page), then their records
+        var entries = new List<(byte[] IndexKey, byte[] RecordKey)>(Math.Min(limit, 256));
+        bool more = false;
+        foreach (var entry in source.ScanRange(start, toExclusive.ToArray()))
         {
-            if (items.Count == limit) return new SkvPage<T>(items, new SkvIndexCursor(last!));
-            byte[] recordKey = entry.GetValue();
-            last = entry.Key.ToArray();
-            if (snapshot.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+            if (entries.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            entries.Add((entry.Key.ToArray(), entry.GetValue()));
         }
-        return new SkvPage<T>(items, null);
+        var items = new List<T>(entries.Count);
+        foreach (var (_, recordKey) in entries)
+        {
+            if (source.Reader.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+        }
+        return new SkvPage<T>(items, more ? new SkvIndexCursor(entries[^1].IndexKey) : null);
     }
 
     // ---- index access by value (the generated GetByX/FindByX/ExistsByX/RangeByX) ----
@@ -271,6 +335,15 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
 
     protected SkvPage<T> RangeOfIndex<TValue>(int index, TValue fromInclusive, TValue toExclusive, int limit, SkvIndexCursor? after) =>
         ScanIndexRange(index, IndexKeyOf(index, fromInclusive), IndexKeyOf(index, toExclusive), limit, after);
+
+    protected List<T> FindByIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue value) =>
+        FindByIndexPrefix(transaction, index, IndexKeyOf(index, value));
+
+    protected bool ExistsInIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue value) =>
+        ExistsInIndex(transaction, index, IndexKeyOf(index, value), IndexUnique[index]);
+
+    protected SkvPage<T> RangeOfIndex<TValue>(ISkvWriteTransaction transaction, int index, TValue fromInclusive, TValue toExclusive, int limit, SkvIndexCursor? after) =>
+        ScanIndexRange(transaction, index, IndexKeyOf(index, fromInclusive), IndexKeyOf(index, toExclusive), limit, after);
 
     /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
     protected SkvKeyBuilder IndexKey(ReadOnlySpan<byte> indexNameAndSlash) =>
@@ -365,14 +438,14 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(value);
-        byte[] key = EncodeKey(GetKey(value));
+        byte[] key = EncodeKey(KeyOf(value));
         SkvStore.ValidateKey(key);
         // serialize before touching the transaction: a record that fails to serialize (a throwing getter) must not
         // leave index changes behind in a transaction the caller goes on to commit
         var writer = SkvJson.RentWriter(out var buffer);
         try
         {
-            Serialize(writer, value);
+            WriteRecord(writer, value);
             writer.Flush();
 
             bool exists = transaction.TryGet(key, out var oldJson);
@@ -554,7 +627,7 @@ public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
         foreach (var record in Storage.ScanPrefix(_prefix))
         {
             byte[] json = record.GetValue();
-            byte[] key = EncodeKey(GetKey(Decode(record.Key.Span, json)));
+            byte[] key = EncodeKey(KeyOf(Decode(record.Key.Span, json)));
             if (key.AsSpan().SequenceEqual(record.Key.Span)) continue;
             if (transaction.TryGet(key, out _) && Storage.ContainsKey(key))
             {

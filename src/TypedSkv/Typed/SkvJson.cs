@@ -277,6 +277,44 @@ public abstract class SkvJson
         (data ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal))[name] = JsonElement.ParseValue(ref r);
     }
 
+    // ---- polymorphism ([SkvDerivedType]) ----
+
+    /// <summary>The stored property naming a derived type; always the object's first property (as System.Text.Json writes it).</summary>
+    public static ReadOnlySpan<byte> DerivedTypeProperty => "$type"u8;
+
+    /// <summary>Writes the <c>$type</c> property of a derived instance (right after the object's start).</summary>
+    public static void WriteDerivedType(Utf8JsonWriter w, string? discriminator)
+    {
+        if (discriminator is not null) w.WriteString(DerivedTypeProperty, discriminator);
+    }
+
+    /// <summary>
+    /// The <c>$type</c> discriminator of the object the reader is on (its first property), or null when it has none; the
+    /// reader does not move (the derived type's reader reads the object and skips <c>$type</c>).
+    /// </summary>
+    public static string? DerivedType(Utf8JsonReader r)
+    {
+        if (!r.Read() || r.TokenType != JsonTokenType.PropertyName || !r.ValueTextEquals(DerivedTypeProperty)) return null;
+        r.Read();
+        return r.TokenType == JsonTokenType.String ? r.GetString() : throw new JsonException("$type must be a string, found " + r.TokenType);
+    }
+
+    /// <summary>A stored discriminator that <paramref name="declared"/>'s [SkvDerivedType] list lacks.</summary>
+    public static Exception UnknownDerivedType(Type declared, string discriminator) => new UnknownDerivedTypeJsonException(declared, discriminator);
+
+    /// <summary>An object without <c>$type</c> where the declared type is abstract.</summary>
+    public static Exception MissingDerivedType(Type declared) =>
+        new JsonException($"the stored {declared.Name} has no $type and {declared.Name} is abstract; it was not written by this model");
+
+    /// <summary>Carries an unknown discriminator to the collection, which names collection, key and property (<see cref="SkvUnknownDerivedTypeException"/>).</summary>
+    internal sealed class UnknownDerivedTypeJsonException(Type declared, string discriminator)
+        : JsonException($"unknown $type '{discriminator}' for {declared.Name}: the model's [SkvDerivedType] list for {declared.FullName} does not have it")
+    {
+        public Type Declared { get; } = declared;
+
+        public string Discriminator { get; } = discriminator;
+    }
+
     /// <summary>A derived instance in a property (or collection) of a non-sealed type: storing it would drop its own members.</summary>
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     public static void ThrowDerivedType(Type declared, object value) =>
@@ -394,7 +432,7 @@ public sealed class SkvJsonMembers
                 reader.Read();
                 return found;
             }
-            if (_keepUnknown) return Unknown;
+            if (_keepUnknown && !reader.ValueTextEquals(SkvJson.DerivedTypeProperty)) return Unknown; // $type is never extension data
             reader.Read();
             reader.Skip();
         }

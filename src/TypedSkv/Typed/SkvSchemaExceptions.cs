@@ -66,7 +66,7 @@ public sealed class SkvIndexNotBuiltException : SkvException
 /// damaged JSON). Names the collection, the record's key and the property; <c>All(onUnreadable)</c> and
 /// <c>FindUnreadable()</c> read past such records.
 /// </summary>
-public sealed class SkvRecordFormatException : SkvException
+public class SkvRecordFormatException : SkvException
 {
     public SkvRecordFormatException(string collection, string key, string property, Type recordType, Exception inner)
         : base($"cannot read record {key} of collection '{collection}' as {recordType.Name}"
@@ -87,4 +87,25 @@ public sealed class SkvRecordFormatException : SkvException
     public string Property { get; }
 
     public Type RecordType { get; }
+}
+
+/// <summary>
+/// A stored polymorphic value (see <see cref="SkvDerivedTypeAttribute"/>) whose <c>$type</c> discriminator the model does
+/// not list: a derived type was removed or renamed, or the data was written by a newer model. <see cref="SkvRecordFormatException.Property"/>
+/// is the JSON path of the value ("" for the record itself).
+/// </summary>
+public sealed class SkvUnknownDerivedTypeException : SkvRecordFormatException
+{
+    public SkvUnknownDerivedTypeException(string collection, string key, string property, Type recordType, Type declaredType, string discriminator, Exception inner)
+        : base(collection, key, property, recordType, inner)
+    {
+        DeclaredType = declaredType;
+        Discriminator = discriminator;
+    }
+
+    /// <summary>The property's declared type, whose [SkvDerivedType] list lacks <see cref="Discriminator"/>.</summary>
+    public Type DeclaredType { get; }
+
+    /// <summary>The stored <c>$type</c> value.</summary>
+    public string Discriminator { get; }
 }
