@@ -125,6 +125,7 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive)
     {
         ThrowIfFinished();
+        if (_spill is not null) throw WriteOnly();
         return Scan(fromInclusive, toExclusive);
     }
 

@@ -171,6 +171,7 @@ public sealed class Issue12RestoreAtScaleTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => tx.ContainsKey("a"u8));
         Assert.Throws<InvalidOperationException>(() => tx.Delete("a"u8));
         Assert.Throws<InvalidOperationException>(() => tx.Count);
+        Assert.Throws<InvalidOperationException>(() => tx.ScanRange(null, null));
     }
 
     [Fact]
