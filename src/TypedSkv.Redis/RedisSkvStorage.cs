@@ -9,7 +9,7 @@ namespace TypedSkv.Redis;
 /// docs/redis.md and <see cref="RedisKeys"/>. Every write of a value goes with its ordering-index update in one
 /// MULTI/EXEC; transactions are optimistic (WATCH of the keys read, via StackExchange.Redis conditions).
 /// </summary>
-public sealed class RedisSkvStorage : ISkvStorage
+public sealed partial class RedisSkvStorage : ISkvStorage
 {
     internal const int PageSize = 512;
     private readonly ConnectionMultiplexer _connection;
@@ -147,28 +147,46 @@ public sealed class RedisSkvStorage : ISkvStorage
         return servers;
     }
 
-    /// <summary>Keys of one ordering index in [from, to), with their values, page by page (ZRANGEBYLEX + MGET).</summary>
+    /// <summary>
+    /// Keys of one ordering index in [from, to), with their values, page by page: the <c>MGET</c> of a page's values
+    /// and the <c>ZRANGEBYLEX</c> of the next page go out together, so a page costs one round trip.
+    /// </summary>
     internal IEnumerable<SkvEntry> ScanTag(byte[] indexKey, byte[]? from, byte[]? to)
     {
-        RedisValue min = from is null ? RedisValue.Null : (RedisValue)from;
-        RedisValue max = to is null ? RedisValue.Null : (RedisValue)to;
-        var exclude = Exclude.Stop;
-        while (true)
+        var page = new TagPager(this, indexKey, from, to);
+        var members = Database.Wait(page.First());
+        while (members.Length > 0)
         {
-            var members = Database.SortedSetRangeByValue(indexKey, min, max, exclude, Order.Ascending, 0, PageSize);
-            if (members.Length == 0) yield break;
-            var keys = new RedisKey[members.Length];
-            for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
-            var values = Database.StringGet(keys);
+            var (values, next) = page.Next(members);
+            var read = Database.Wait(values);
             for (int i = 0; i < members.Length; i++)
             {
-                if (values[i].IsNull) continue; // deleted since the page was read
-                yield return new SkvEntry((byte[])members[i]!, (byte[])values[i]!);
+                if (read[i].IsNull) continue; // deleted since the page was read
+                yield return new SkvEntry((byte[])members[i]!, (byte[])read[i]!);
             }
-            if (members.Length < PageSize) yield break;
-            min = members[^1];
-            exclude = Exclude.Both;
+            if (next is null) yield break;
+            members = Database.Wait(next);
         }
+    }
+
+    /// <summary>The requests of a paged scan of one ordering index (shared by <see cref="ScanTag"/> and <c>ScanTagAsync</c>).</summary>
+    private sealed class TagPager(RedisSkvStorage storage, byte[] indexKey, byte[]? from, byte[]? to)
+    {
+        private readonly RedisValue _max = to is null ? RedisValue.Null : (RedisValue)to;
+
+        public Task<RedisValue[]> First() => Range(from is null ? RedisValue.Null : (RedisValue)from, Exclude.Stop);
+
+        /// <summary>Sends the MGET of <paramref name="members"/> and, if the page was full, the range of the next page.</summary>
+        public (Task<RedisValue[]> Values, Task<RedisValue[]>? Next) Next(RedisValue[] members)
+        {
+            var keys = new RedisKey[members.Length];
+            for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
+            var values = storage.Database.StringGetAsync(keys);
+            return (values, members.Length < PageSize ? null : Range(members[^1], Exclude.Both));
+        }
+
+        private Task<RedisValue[]> Range(RedisValue min, Exclude exclude) =>
+            storage.Database.SortedSetRangeByValueAsync(indexKey, min, _max, exclude, Order.Ascending, 0, PageSize);
     }
 
     /// <summary>Number of keys: the sum of the ordering indexes' sizes.</summary>
@@ -187,7 +205,10 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     public bool TryUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Write(key, value, true);
 
-    private bool Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist)
+    private bool Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist) => PrepareWrite(key, value, mustExist).Execute();
+
+    /// <summary>The MULTI/EXEC of one write (value and ordering-index member), not yet sent.</summary>
+    private ITransaction PrepareWrite(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist)
     {
         ValidateKey(key);
         byte[] k = key.ToArray();
@@ -197,17 +218,23 @@ public sealed class RedisSkvStorage : ISkvStorage
         if (mustExist == false) tx.AddCondition(Condition.KeyNotExists(dataKey));
         _ = tx.StringSetAsync(dataKey, value.ToArray());
         _ = tx.SortedSetAddAsync(RedisKeys.IndexKeyOf(key), k, 0);
-        return tx.Execute();
+        return tx;
     }
 
     public bool Delete(ReadOnlySpan<byte> key)
     {
-        ValidateKey(key);
-        var tx = Database.CreateTransaction();
-        var deleted = tx.KeyDeleteAsync(RedisKeys.DataKey(key));
-        _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
+        var tx = PrepareDelete(key, out var deleted);
         tx.Execute();
         return deleted.Result;
+    }
+
+    private ITransaction PrepareDelete(ReadOnlySpan<byte> key, out Task<bool> deleted)
+    {
+        ValidateKey(key);
+        var tx = Database.CreateTransaction();
+        deleted = tx.KeyDeleteAsync(RedisKeys.DataKey(key));
+        _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
+        return tx;
     }
 
     internal static void ValidateKey(ReadOnlySpan<byte> key)

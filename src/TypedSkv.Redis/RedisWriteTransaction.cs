@@ -33,6 +33,53 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => TryGet(key, out _);
 
+    /// <summary>Reads (one batch of MGETs for the keys not read or written yet), remembered for the commit's WATCH.</summary>
+    public byte[]?[] GetMany(IReadOnlyList<byte[]> keys)
+    {
+        ThrowIfFinished();
+        var unread = Unread(keys);
+        if (unread.Count > 0) Remember(unread, _storage.GetMany(unread));
+        return Known(keys);
+    }
+
+    public async ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFinished();
+        var unread = Unread(keys);
+        if (unread.Count > 0) Remember(unread, await _storage.GetManyAsync(unread, cancellationToken).ConfigureAwait(false));
+        return Known(keys);
+    }
+
+    public async ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
+        (await GetManyAsync([key.ToArray()], cancellationToken).ConfigureAwait(false))[0];
+
+    private List<byte[]> Unread(IReadOnlyList<byte[]> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var unread = new List<byte[]>();
+        var seen = new HashSet<byte[]>(ByteComparer.Instance);
+        foreach (var key in keys)
+        {
+            ArgumentNullException.ThrowIfNull(key, nameof(keys));
+            if (!_writes.ContainsKey(key) && !_reads.ContainsKey(key) && seen.Add(key)) unread.Add(key);
+        }
+        return unread;
+    }
+
+    private void Remember(List<byte[]> keys, byte[]?[] values)
+    {
+        // a key read meanwhile (another flow of the caller's) keeps its first value: the one the WATCH guards
+        for (int i = 0; i < keys.Count; i++) _reads.TryAdd(keys[i], values[i]);
+    }
+
+    private byte[]?[] Known(IReadOnlyList<byte[]> keys)
+    {
+        var values = new byte[]?[keys.Count];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = _writes.TryGetValue(keys[i], out var written) ? written : _reads[keys[i]];
+        return values;
+    }
+
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         ThrowIfFinished();
@@ -61,9 +108,34 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
     public void Commit()
     {
+        var plan = PrepareCommit();
+        if (plan is null) return;
+        CheckUnchanged(plan.ReadOnly, _storage.GetMany(plan.ReadOnly));
+        for (int i = 0; i < plan.Transactions.Count; i++) Executed(plan.Transactions[i].Execute(), i);
+    }
+
+    /// <summary>
+    /// <see cref="Commit"/> without blocking a thread. A cancellation is honoured until the first <c>EXEC</c> is sent
+    /// (nothing written); then the call waits for every part's outcome.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var plan = PrepareCommit();
+        if (plan is null) return;
+        CheckUnchanged(plan.ReadOnly, await _storage.GetManyAsync(plan.ReadOnly, cancellationToken).ConfigureAwait(false));
+        cancellationToken.ThrowIfCancellationRequested();
+        for (int i = 0; i < plan.Transactions.Count; i++) Executed(await plan.Transactions[i].ExecuteAsync().ConfigureAwait(false), i);
+    }
+
+    /// <summary>The commit's parts: keys read in slots it does not write (checked first), and one MULTI/EXEC per written group.</summary>
+    private sealed record CommitPlan(List<byte[]> ReadOnly, List<ITransaction> Transactions);
+
+    private CommitPlan? PrepareCommit()
+    {
         ThrowIfFinished();
         _finished = true;
-        if (_writes.Count == 0 && _increments.Count == 0) return;
+        if (_writes.Count == 0 && _increments.Count == 0) return null;
         var groups = new SortedDictionary<byte[], (List<byte[]> Reads, List<byte[]> Writes)>(ByteComparer.Instance);
         (List<byte[]> Reads, List<byte[]> Writes) Group(byte[] key)
         {
@@ -78,22 +150,15 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
         // Keys read in slots the transaction does not write are checked before the first write (in a cluster no
         // MULTI/EXEC spans slots, so this check is not atomic with the writes; within a written slot it is).
+        var readOnly = new List<byte[]>();
+        var transactions = new List<ITransaction>();
         foreach (var (_, (reads, writes)) in groups)
         {
-            if (writes.Count > 0) continue;
-            foreach (var key in reads)
+            if (writes.Count == 0)
             {
-                byte[]? now = (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key));
-                byte[]? seen = _reads[key];
-                if (!(now is null ? seen is null : seen is not null && now.AsSpan().SequenceEqual(seen)))
-                    throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+                readOnly.AddRange(reads);
+                continue;
             }
-        }
-
-        int committed = 0;
-        foreach (var (_, (reads, writes)) in groups)
-        {
-            if (writes.Count == 0) continue;
             var tx = _storage.Database.CreateTransaction();
             foreach (var key in reads)
             {
@@ -120,13 +185,27 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
                     _ = tx.SortedSetRemoveAsync(indexKey, key);
                 }
             }
-            if (!tx.Execute())
-            {
-                if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
-                throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
-            }
-            committed++;
+            transactions.Add(tx);
         }
+        return new CommitPlan(readOnly, transactions);
+    }
+
+    private void CheckUnchanged(List<byte[]> keys, byte[]?[] now)
+    {
+        for (int i = 0; i < keys.Count; i++)
+        {
+            byte[]? seen = _reads[keys[i]];
+            if (!(now[i] is null ? seen is null : seen is not null && now[i].AsSpan().SequenceEqual(seen)))
+                throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+        }
+    }
+
+    /// <summary>The outcome of the part <paramref name="committed"/> (0-based): a failed WATCH is a conflict.</summary>
+    private static void Executed(bool ok, int committed)
+    {
+        if (ok) return;
+        if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+        throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
     }
 
     public void Rollback() => _finished = true;
@@ -149,6 +228,12 @@ internal sealed class RedisReadView(RedisSkvStorage storage) : ISkvReadView
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value) => storage.TryGet(key, out value);
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => storage.ContainsKey(key);
+
+    public byte[]?[] GetMany(IReadOnlyList<byte[]> keys) => storage.GetMany(keys);
+
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) => storage.GetAsync(key, cancellationToken);
+
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) => storage.GetManyAsync(keys, cancellationToken);
 
     public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) => storage.ScanPrefix(prefix);
 
