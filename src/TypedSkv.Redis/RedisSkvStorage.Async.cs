@@ -121,6 +121,8 @@ public sealed partial class RedisSkvStorage
         {
             var (values, next) = page.Next(members);
             var read = await values.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // (a reply already there completes WaitAsync whatever the token: check it once per page)
+            cancellationToken.ThrowIfCancellationRequested();
             for (int i = 0; i < members.Length; i++)
             {
                 if (read[i].IsNull) continue; // deleted since the page was read

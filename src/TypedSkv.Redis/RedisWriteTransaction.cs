@@ -150,9 +150,12 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
         // Keys read in slots the transaction does not write are checked before the first write (in a cluster no
         // MULTI/EXEC spans slots, so this check is not atomic with the writes; within a written slot it is).
+        // Parts guarded by a WATCH go first, unguarded ones (only writes and INCRBYs, such as a typed collection's
+        // counter in {$skv}) last: an unguarded part cannot fail, so a conflict is then found before anything is
+        // written whenever at most one part is guarded (every typed write), and the write runs again.
         var readOnly = new List<byte[]>();
         var transactions = new List<ITransaction>();
-        foreach (var (_, (reads, writes)) in groups)
+        foreach (var (_, (reads, writes)) in groups.OrderBy(g => g.Value.Reads.Count == 0))
         {
             if (writes.Count == 0)
             {

@@ -204,6 +204,7 @@ internal static class SkvAsyncScan
     public static async IAsyncEnumerable<SkvEntry> FromSync(IEnumerable<SkvEntry> entries, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await Task.CompletedTask.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
