@@ -12,6 +12,26 @@ public sealed class GarnetBatchAndAsyncTests(GarnetFixture garnet) : BatchAndAsy
         garnet.Storage.Clear();
         return new TestDb(garnet.Storage);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_key_read_with_GetMany_in_a_transaction_is_guarded_at_commit(bool useAsync)
+    {
+        // the batched reads of a transaction (what PutMany's prefetch uses) must be WATCHed like TryGet's
+        var storage = garnet.Storage;
+        storage.Clear();
+        byte[] a = "raw/a"u8.ToArray(), b = "raw/b"u8.ToArray();
+        storage.Put(a, "1"u8);
+        using var tx = storage.BeginWrite();
+        if (useAsync) await tx.GetManyAsync([a, b]);
+        else tx.GetMany([a, b]);
+        tx.Put(b, "from tx"u8);
+        storage.Put(a, "changed"u8);                         // another client, after the read
+        if (useAsync) await Assert.ThrowsAsync<SkvTransactionConflictException>(() => tx.CommitAsync());
+        else Assert.Throws<SkvTransactionConflictException>(tx.Commit);
+        Assert.False(storage.ContainsKey(b));
+    }
 }
 
 [Collection("cluster")]

@@ -223,5 +223,31 @@ public abstract class BatchAndAsyncSuite
         Assert.True(await storage.DeleteAsync(key));
         Assert.False(await storage.DeleteAsync(key));
         Assert.Null(await storage.GetAsync(key));
+
+        // the whole keyspace (every collection: on Redis a merge of every collection's sorted set) in key order
+        db.Events.PutMany(Enumerable.Range(0, 700).Select(i => new Event(i, "e")));
+        var whole = new List<byte[]>();
+        await foreach (var e in storage.ScanRangeAsync(null, null)) whole.Add(e.Key.ToArray());
+        Assert.Equal(storage.ScanRange(null, null).Select(e => e.Key.ToArray()), whole);
+        Assert.True(whole.Count > 700);
+        for (int i = 1; i < whole.Count; i++) Assert.True(whole[i - 1].AsSpan().SequenceCompareTo(whole[i]) < 0);
+    }
+
+    [Fact]
+    public async Task Reads_batched_in_a_transaction_are_its_reads()
+    {
+        using var db = Open();
+        var storage = db.Storage;
+        byte[] a = "raw/a"u8.ToArray(), b = "raw/b"u8.ToArray();
+        storage.Put(a, "1"u8);
+        using (var tx = storage.BeginWrite())
+        {
+            Assert.Equal(["1"u8.ToArray(), null], tx.GetMany([a, b]));
+            tx.Put(b, "2"u8);
+            Assert.Equal(["1"u8.ToArray(), "2"u8.ToArray()], await tx.GetManyAsync([a, b]));   // its own write
+            Assert.Equal("2"u8.ToArray(), await tx.GetAsync(b));
+            tx.Commit();
+        }
+        Assert.Equal("2"u8.ToArray(), await storage.GetAsync(b));
     }
 }
