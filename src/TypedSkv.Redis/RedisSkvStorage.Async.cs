@@ -21,7 +21,7 @@ public sealed partial class RedisSkvStorage
     {
         ArgumentNullException.ThrowIfNull(keys);
         var values = new byte[]?[keys.Count];
-        foreach (var (positions, reply) in SendGets(keys)) Fill(values, positions, Database.Wait(reply));
+        foreach (var (positions, reply) in SendGets(keys)) Fill(values, positions, Await(reply));
         return values;
     }
 
@@ -65,6 +65,13 @@ public sealed partial class RedisSkvStorage
         }
         return sent;
     }
+
+    /// <summary>
+    /// Waits for a reply in a synchronous member. The task's own fault is thrown (a <c>RedisTimeoutException</c> after
+    /// the async timeout, which <see cref="Connect"/> sets to the sync one, or a <c>RedisConnectionException</c>), as the
+    /// synchronous StackExchange.Redis calls throw, rather than <c>IDatabase.Wait</c>'s plain <see cref="TimeoutException"/>.
+    /// </summary>
+    internal static T Await<T>(Task<T> reply) => reply.GetAwaiter().GetResult();
 
     private static void Fill(byte[]?[] values, int[] positions, RedisValue[] reply)
     {

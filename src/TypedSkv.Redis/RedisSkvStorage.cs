@@ -154,18 +154,18 @@ public sealed partial class RedisSkvStorage : ISkvStorage
     internal IEnumerable<SkvEntry> ScanTag(byte[] indexKey, byte[]? from, byte[]? to)
     {
         var page = new TagPager(this, indexKey, from, to);
-        var members = Database.Wait(page.First());
+        var members = Await(page.First());
         while (members.Length > 0)
         {
             var (values, next) = page.Next(members);
-            var read = Database.Wait(values);
+            var read = Await(values);
             for (int i = 0; i < members.Length; i++)
             {
                 if (read[i].IsNull) continue; // deleted since the page was read
                 yield return new SkvEntry((byte[])members[i]!, (byte[])read[i]!);
             }
             if (next is null) yield break;
-            members = Database.Wait(next);
+            members = Await(next);
         }
     }
 
