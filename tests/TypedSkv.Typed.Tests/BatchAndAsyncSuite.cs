@@ -94,6 +94,7 @@ public abstract class BatchAndAsyncSuite
         Assert.Null(await db.Users.GetAsync(4));
         Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
         Assert.Equal(3, db.Users.Count());
+        Assert.Equal(3, await db.Users.CountAsync());
 
         Assert.True(await db.Users.DeleteAsync(1));
         Assert.False(await db.Users.DeleteAsync(1));

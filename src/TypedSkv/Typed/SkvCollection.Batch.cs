@@ -53,6 +53,16 @@ public abstract partial class SkvCollection<T, TKey>
         return json is null ? null : Decode(encoded, json);
     }
 
+    /// <summary><see cref="SkvCollection.Count"/> without blocking a thread on a server backend (one <c>GET</c> of the counter).</summary>
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        var text = await Storage.GetAsync(CountKey, cancellationToken).ConfigureAwait(false);
+        if (text is not null && Typed.SkvSchema.TryParseCount(text, out long n)) return n;
+        long scanned = 0;
+        await foreach (var _ in Storage.ScanPrefixAsync(_prefix, cancellationToken).ConfigureAwait(false)) scanned++;
+        return scanned;
+    }
+
     // ---- batched writes ----
 
     /// <summary>
