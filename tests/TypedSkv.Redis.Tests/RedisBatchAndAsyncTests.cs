@@ -124,6 +124,37 @@ public sealed class RedisServerBatchAndAsyncTests(RedisServerFixture redis) : Ba
         Assert.Equal(51, db.Events.Count());
     }
 
+    [Fact]
+    public async Task A_cancellation_releases_a_waiting_read_at_once_and_a_sent_write_waits_for_its_outcome()
+    {
+        using var db = Open();
+        var storage = redis.Storage;
+        db.Events.Put(new Event(1, "a"));
+        using var cancel = new CancellationTokenSource();
+        Signal("STOP");
+        Task<Event?> read;
+        Task typedPut, rawPut;
+        try
+        {
+            read = db.Events.GetAsync(1, cancel.Token).AsTask();
+            typedPut = db.Events.PutAsync(new Event(2, "b"), cancel.Token);        // still reading the old record
+            rawPut = storage.PutAsync("raw/sent"u8.ToArray(), "v"u8.ToArray(), cancel.Token).AsTask(); // MULTI/EXEC already sent
+            cancel.Cancel();
+            // the read and the typed write (nothing sent but reads) end with the cancellation while the server is stopped
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => typedPut);
+            Assert.False(rawPut.IsCompleted);
+        }
+        finally
+        {
+            Signal("CONT");
+        }
+        await rawPut;                                                              // the sent write completed, not cancelled
+        Assert.Equal("v"u8.ToArray(), await storage.GetAsync("raw/sent"u8.ToArray()));
+        Assert.Null(db.Events.Get(2));                                             // the cancelled one wrote nothing
+        Assert.Equal(1, db.Events.Count());
+    }
+
     private void Signal(string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", redis.Server.ProcessId.ToString()]);
