@@ -69,8 +69,9 @@ public interface ISkvStorage : ISkvReader, IDisposable
     /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) in order; null is unbounded.</summary>
     IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive);
 
-    // ---- asynchronous forms: truly asynchronous on a server backend; the defaults (and the embedded store, whose
-    // reads and log appends do not wait on a network) complete synchronously on the calling thread ----
+    // ---- asynchronous forms: truly asynchronous on a server backend; the defaults complete synchronously on the
+    // calling thread, as the embedded store's reads and appends do (its waits, for the write lock and the durable
+    // sync, are asynchronous: BeginWriteAsync, ISkvWriteTransaction.CommitAsync) ----
 
     /// <summary>
     /// <see cref="Put"/> without blocking a thread. A cancellation is honoured before the write is sent; once it is
@@ -158,8 +159,8 @@ public interface ISkvWriteTransaction : ISkvReader, IDisposable
 
     /// <summary>
     /// <see cref="Commit"/> without blocking a thread (the embedded store: the durable sync of <see cref="SkvDurability.Fsync"/>;
-    /// a server: the <c>EXEC</c> round trips). A cancellation is honoured before anything is sent: a cancelled commit
-    /// wrote nothing and the transaction is still open (dispose it to roll back); once sent, the call waits for the outcome.
+    /// a server: the <c>EXEC</c> round trips). A cancellation is honoured before anything is written: a cancelled commit
+    /// wrote nothing (dispose the transaction, which rolls it back); once sent, the call waits for the outcome.
     /// </summary>
     Task CommitAsync(CancellationToken cancellationToken = default)
     {
