@@ -235,6 +235,28 @@ public abstract class BatchAndAsyncSuite
     }
 
     [Fact]
+    public async Task Batches_inside_a_transaction_across_collections_commit_together()
+    {
+        using var db = Open();
+        db.Users.Put(U(1, "Oslo"));
+        using (var tx = await db.Storage.BeginWriteAsync())
+        {
+            db.Users.PutMany(tx, [U(1, "Rome"), U(2, "Rome")]);
+            await db.Events.PutManyAsync(tx, [new Event(1, "a"), new Event(2, "b")]);
+            Assert.Equal(["Rome", "Rome", null], db.Users.GetMany(tx, [1, 2, 3]).Select(u => u?.City));
+            Assert.Equal(["b"], (await db.Events.GetManyAsync(tx, [2])).Select(e => e!.Kind));
+            Assert.Null(db.Users.Get(2));                       // nothing visible before the commit
+            Assert.Throws<SkvUniqueIndexException>(() => db.Users.PutMany(tx, [U(3) with { Email = "u1@x.io" }]));
+            await tx.CommitAsync();
+        }
+        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Empty(db.Users.FindByCity("Oslo"));
+        Assert.Equal(2, db.Users.Count());
+        Assert.Equal(2, db.Events.Count());
+        Assert.Null(db.Users.Get(3));
+    }
+
+    [Fact]
     public async Task Reads_batched_in_a_transaction_are_its_reads()
     {
         using var db = Open();

@@ -31,7 +31,7 @@ public abstract partial class SkvCollection<T, TKey>
         return DecodeMany(encoded, values);
     }
 
-    /// <summary><see cref="GetMany"/> without blocking a thread on a server backend (completes synchronously on the embedded store).</summary>
+    /// <summary><see cref="GetMany(IEnumerable{TKey})"/> without blocking a thread on a server backend (completes synchronously on the embedded store).</summary>
     public async Task<T?[]> GetManyAsync(IEnumerable<TKey> keys, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -74,16 +74,56 @@ public abstract partial class SkvCollection<T, TKey>
     /// </summary>
     public void PutMany(IEnumerable<T> values) => PutManyCore(values, useAsync: false, default).GetAwaiter().GetResult();
 
-    /// <summary><see cref="PutMany"/> without blocking a thread (cancellation: see <see cref="PutAsync"/>).</summary>
+    /// <summary><see cref="PutMany(IEnumerable{T})"/> without blocking a thread (cancellation: see <see cref="PutAsync"/>).</summary>
     public Task PutManyAsync(IEnumerable<T> values, CancellationToken cancellationToken = default) =>
         PutManyCore(values, useAsync: true, cancellationToken).AsTask();
 
-    /// <summary>Removes the records with these keys (and their index entries) in one transaction, as <see cref="PutMany"/>; returns how many existed.</summary>
+    /// <summary>Removes the records with these keys (and their index entries) in one transaction, as <see cref="PutMany(IEnumerable{T})"/>; returns how many existed.</summary>
     public int DeleteMany(IEnumerable<TKey> keys) => DeleteManyCore(keys, useAsync: false, default).GetAwaiter().GetResult();
 
-    /// <summary><see cref="DeleteMany"/> without blocking a thread.</summary>
+    /// <summary><see cref="DeleteMany(IEnumerable{TKey})"/> without blocking a thread.</summary>
     public Task<int> DeleteManyAsync(IEnumerable<TKey> keys, CancellationToken cancellationToken = default) =>
         DeleteManyCore(keys, useAsync: true, cancellationToken).AsTask();
+
+    // ---- batches inside a caller's transaction (committed or rolled back by the caller) ----
+
+    /// <summary><see cref="GetMany(IEnumerable{TKey})"/> as <paramref name="transaction"/> sees the records (its own writes included).</summary>
+    public T?[] GetMany(ISkvWriteTransaction transaction, IEnumerable<TKey> keys)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var encoded = EncodeKeys(keys);
+        return DecodeMany(encoded, transaction.GetMany(encoded));
+    }
+
+    /// <summary><see cref="GetMany(ISkvWriteTransaction, IEnumerable{TKey})"/> without blocking a thread on a server backend.</summary>
+    public async Task<T?[]> GetManyAsync(ISkvWriteTransaction transaction, IEnumerable<TKey> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        var encoded = EncodeKeys(keys);
+        return DecodeMany(encoded, await transaction.GetManyAsync(encoded, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// <see cref="Put(ISkvWriteTransaction, T)"/> of every record, with the reads batched as in <see cref="PutMany(IEnumerable{T})"/>.
+    /// A unique violation throws at that record: the ones before it stay in the transaction (as with a loop of Put).
+    /// </summary>
+    public void PutMany(ISkvWriteTransaction transaction, IEnumerable<T> values) =>
+        PutManyCore(transaction, values, useAsync: false, default).GetAwaiter().GetResult();
+
+    /// <summary><see cref="PutMany(ISkvWriteTransaction, IEnumerable{T})"/> without blocking a thread on a server backend.</summary>
+    public Task PutManyAsync(ISkvWriteTransaction transaction, IEnumerable<T> values, CancellationToken cancellationToken = default) =>
+        PutManyCore(transaction, values, useAsync: true, cancellationToken).AsTask();
+
+    private async ValueTask PutManyCore(ISkvWriteTransaction transaction, IEnumerable<T> values, bool useAsync, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(values);
+        var list = values.ToList();
+        var keys = KeysOf(list);
+        ForgetUnknownIndexes(transaction);
+        await PrefetchAsync(transaction, keys, list, useAsync, cancellationToken).ConfigureAwait(false);
+        foreach (var value in list) WriteCore(transaction, value, Mode.Upsert, throwOnConflict: true);
+    }
 
     // ---- asynchronous single writes ----
 
@@ -141,6 +181,17 @@ public abstract partial class SkvCollection<T, TKey>
         return encoded;
     }
 
+    private List<byte[]> KeysOf(List<T> values)
+    {
+        var keys = new List<byte[]>(values.Count);
+        foreach (var value in values)
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(values));
+            keys.Add(EncodeKey(GetKey(value)));
+        }
+        return keys;
+    }
+
     private T?[] DecodeMany(List<byte[]> keys, byte[]?[] values)
     {
         var records = new T?[keys.Count];
@@ -159,12 +210,7 @@ public abstract partial class SkvCollection<T, TKey>
     /// <summary>Writes <paramref name="values"/> in one transaction; returns how many were written.</summary>
     private ValueTask<int> WriteAsync(List<T> values, Mode mode, bool throwOnConflict, bool useAsync, CancellationToken cancellationToken)
     {
-        var keys = new List<byte[]>(values.Count);
-        foreach (var value in values)
-        {
-            ArgumentNullException.ThrowIfNull(value, nameof(values));
-            keys.Add(EncodeKey(GetKey(value)));
-        }
+        var keys = KeysOf(values);
         ForgetUnknownIndexes(null);
         return RunAsync(keys, values, transaction =>
         {
