@@ -33,6 +33,13 @@ internal sealed class RedisBackupView(RedisSkvStorage storage) : ISkvReadView
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => storage.ContainsKey(key);
 
+    // point lookups are live, as TryGet's: batched like the storage's own
+    public byte[]?[] GetMany(IReadOnlyList<byte[]> keys) => storage.GetMany(keys);
+
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) => storage.GetAsync(key, cancellationToken);
+
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) => storage.GetManyAsync(keys, cancellationToken);
+
     public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix)
     {
         var (from, to) = SkvStore.PrefixRange(prefix);

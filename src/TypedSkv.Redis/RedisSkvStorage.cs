@@ -9,7 +9,7 @@ namespace TypedSkv.Redis;
 /// docs/redis.md and <see cref="RedisKeys"/>. Every write of a value goes with its ordering-index update in one
 /// MULTI/EXEC; transactions are optimistic (WATCH of the keys read, via StackExchange.Redis conditions).
 /// </summary>
-public sealed class RedisSkvStorage : ISkvStorage
+public sealed partial class RedisSkvStorage : ISkvStorage
 {
     internal const int PageSize = 512;
     private readonly ConnectionMultiplexer _connection;
@@ -181,28 +181,47 @@ public sealed class RedisSkvStorage : ISkvStorage
         return servers;
     }
 
-    /// <summary>Keys of one ordering index in [from, to), with their values, page by page (ZRANGEBYLEX + MGET).</summary>
+    /// <summary>
+    /// Keys of one ordering index in [from, to), with their values, page by page: the <c>MGET</c> of a page's values
+    /// and the <c>ZRANGEBYLEX</c> of the next page go out together, so a page costs one round trip.
+    /// </summary>
     internal IEnumerable<SkvEntry> ScanTag(byte[] indexKey, byte[]? from, byte[]? to)
     {
-        RedisValue min = from is null ? RedisValue.Null : (RedisValue)from;
-        RedisValue max = to is null ? RedisValue.Null : (RedisValue)to;
-        var exclude = Exclude.Stop;
-        while (true)
+        var page = new TagPager(this, indexKey, from, to);
+        // each send and each wait for a reply maps a lost or slow server to SkvUnavailableException
+        var members = Unavailable.Call(() => Await(page.First()));
+        while (members.Length > 0)
         {
-            var members = Unavailable.Call(() => Database.SortedSetRangeByValue(indexKey, min, max, exclude, Order.Ascending, 0, PageSize));
-            if (members.Length == 0) yield break;
-            var keys = new RedisKey[members.Length];
-            for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
-            var values = Unavailable.Call(() => Database.StringGet(keys));
+            var (values, next) = Unavailable.Call(() => page.Next(members));
+            var read = Unavailable.Call(() => Await(values));
             for (int i = 0; i < members.Length; i++)
             {
-                if (values[i].IsNull) continue; // deleted since the page was read
-                yield return new SkvEntry((byte[])members[i]!, (byte[])values[i]!);
+                if (read[i].IsNull) continue; // deleted since the page was read
+                yield return new SkvEntry((byte[])members[i]!, (byte[])read[i]!);
             }
-            if (members.Length < PageSize) yield break;
-            min = members[^1];
-            exclude = Exclude.Both;
+            if (next is null) yield break;
+            members = Unavailable.Call(() => Await(next));
         }
+    }
+
+    /// <summary>The requests of a paged scan of one ordering index (shared by <see cref="ScanTag"/> and <c>ScanTagAsync</c>).</summary>
+    private sealed class TagPager(RedisSkvStorage storage, byte[] indexKey, byte[]? from, byte[]? to)
+    {
+        private readonly RedisValue _max = to is null ? RedisValue.Null : (RedisValue)to;
+
+        public Task<RedisValue[]> First() => Range(from is null ? RedisValue.Null : (RedisValue)from, Exclude.Stop);
+
+        /// <summary>Sends the MGET of <paramref name="members"/> and, if the page was full, the range of the next page.</summary>
+        public (Task<RedisValue[]> Values, Task<RedisValue[]>? Next) Next(RedisValue[] members)
+        {
+            var keys = new RedisKey[members.Length];
+            for (int i = 0; i < members.Length; i++) keys[i] = RedisKeys.DataKey((byte[])members[i]!);
+            var values = storage.Database.StringGetAsync(keys);
+            return (values, members.Length < PageSize ? null : Range(members[^1], Exclude.Both));
+        }
+
+        private Task<RedisValue[]> Range(RedisValue min, Exclude exclude) =>
+            storage.Database.SortedSetRangeByValueAsync(indexKey, min, _max, exclude, Order.Ascending, 0, PageSize);
     }
 
     /// <summary>Number of keys: the sum of the ordering indexes' sizes.</summary>
@@ -223,34 +242,53 @@ public sealed class RedisSkvStorage : ISkvStorage
 
     private bool Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist)
     {
+        var tx = PrepareWrite(key, value, mustExist, out var written);
+        if (!Unavailable.Call(() => tx.Execute())) return false;
+        WaitForReplicas([written]);
+        return true;
+    }
+
+    /// <summary>
+    /// The MULTI/EXEC of one write (value, ordering-index member and the tag's version counter), not yet sent (shared
+    /// by the synchronous and asynchronous writes); <paramref name="written"/> is what <c>WaitForReplicas</c>
+    /// checks after it.
+    /// </summary>
+    private ITransaction PrepareWrite(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool? mustExist, out (byte[] Key, Task<EndPoint?>? Before) written)
+    {
         ValidateKey(key);
         byte[] k = key.ToArray();
         byte[] dataKey = RedisKeys.DataKey(key);
-        var before = PrimaryBefore(dataKey);
+        written = (dataKey, PrimaryBefore(dataKey));
         var tx = Database.CreateTransaction();
         if (mustExist == true) tx.AddCondition(Condition.KeyExists(dataKey));
         if (mustExist == false) tx.AddCondition(Condition.KeyNotExists(dataKey));
         _ = tx.StringSetAsync(dataKey, value.ToArray());
         _ = tx.SortedSetAddAsync(RedisKeys.IndexKeyOf(key), k, 0);
         _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
-        if (!Unavailable.Call(() => tx.Execute())) return false;
-        WaitForReplicas([(dataKey, before)]);
-        return true;
+        return tx;
     }
 
     public bool Delete(ReadOnlySpan<byte> key)
     {
-        ValidateKey(key);
-        byte[] dataKey = RedisKeys.DataKey(key);
-        var before = PrimaryBefore(dataKey);
-        var tx = Database.CreateTransaction();
-        var deleted = tx.KeyDeleteAsync(dataKey);
-        _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
-        _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
+        var tx = PrepareDelete(key, out var deleted, out var written);
         Unavailable.Call(() => tx.Execute());
-        if (deleted.Result) WaitForReplicas([(dataKey, before)]);
+        if (deleted.Result) WaitForReplicas([written]);
         return deleted.Result;
     }
+
+    private ITransaction PrepareDelete(ReadOnlySpan<byte> key, out Task<bool> deleted, out (byte[] Key, Task<EndPoint?>? Before) written)
+    {
+        ValidateKey(key);
+        byte[] dataKey = RedisKeys.DataKey(key);
+        written = (dataKey, PrimaryBefore(dataKey));
+        var tx = Database.CreateTransaction();
+        deleted = tx.KeyDeleteAsync(dataKey);
+        _ = tx.SortedSetRemoveAsync(RedisKeys.IndexKeyOf(key), key.ToArray());
+        _ = tx.StringIncrementAsync(RedisKeys.VersionKeyOf(key));
+        return tx;
+    }
+
+    // ---- replication waits (RedisSkvOptions.WaitReplicas), after a successful EXEC ----
 
     /// <summary>
     /// With <see cref="RedisSkvOptions.WaitReplicas"/>: WAIT on the primary of each key just written (the same
@@ -264,17 +302,37 @@ public sealed class RedisSkvStorage : ISkvStorage
         {
             EndPoint? was = before is null ? null : Unavailable.Call(() => before.GetAwaiter().GetResult());
             EndPoint? now = Unavailable.Call(() => Database.IdentifyEndpoint(key));
-            // WAIT covers this connection's writes to one server: if the key's slot moved to another primary around
-            // the write (a failover), a WAIT there would confirm nothing about the write
-            if (now is null || (before is not null && !now.Equals(was)))
-            {
-                throw new SkvReplicationException(
-                    $"the write is not confirmed on any replica: the primary of its slot changed while it was written ({was?.ToString() ?? "unknown"} -> {now?.ToString() ?? "none"}, a failover); it may be lost - write it again",
-                    Options.WaitReplicas, 0);
-            }
-            primaries.Add(now);
+            primaries.Add(SamePrimary(before is not null, was, now));
         }
         WaitForReplicas(primaries);
+    }
+
+    /// <summary><c>WaitForReplicas</c> without blocking a thread.</summary>
+    internal async Task WaitForReplicasAsync(IEnumerable<(byte[] Key, Task<EndPoint?>? Before)> writes)
+    {
+        if (Options.WaitReplicas == 0) return;
+        var primaries = new HashSet<EndPoint>();
+        foreach (var (key, before) in writes)
+        {
+            EndPoint? was = before is null ? null : await Unavailable.CallAsync(() => before).ConfigureAwait(false);
+            EndPoint? now = await Unavailable.CallAsync(() => Database.IdentifyEndpointAsync(key)).ConfigureAwait(false);
+            primaries.Add(SamePrimary(before is not null, was, now));
+        }
+        await WaitForReplicasAsync(primaries).ConfigureAwait(false);
+    }
+
+    /// <summary>The primary a key was written to, or the error when its slot moved around the write.</summary>
+    private EndPoint SamePrimary(bool known, EndPoint? was, EndPoint? now)
+    {
+        // WAIT covers this connection's writes to one server: if the key's slot moved to another primary around
+        // the write (a failover), a WAIT there would confirm nothing about the write
+        if (now is null || (known && !now.Equals(was)))
+        {
+            throw new SkvReplicationException(
+                $"the write is not confirmed on any replica: the primary of its slot changed while it was written ({was?.ToString() ?? "unknown"} -> {now?.ToString() ?? "none"}, a failover); it may be lost - write it again",
+                Options.WaitReplicas, 0);
+        }
+        return now;
     }
 
     /// <summary>With <see cref="RedisSkvOptions.WaitReplicas"/>: the primary of the key as the write is sent (pipelined ahead of it).</summary>
@@ -283,7 +341,7 @@ public sealed class RedisSkvStorage : ISkvStorage
     internal void WaitForReplicas(IEnumerable<EndPoint> primaries)
     {
         if (Options.WaitReplicas == 0) return;
-        long ms = Math.Max(1, (long)Options.WaitReplicasTimeout.TotalMilliseconds);
+        long ms = WaitMilliseconds;
         foreach (var endpoint in primaries)
         {
             long confirmed;
@@ -291,17 +349,49 @@ public sealed class RedisSkvStorage : ISkvStorage
             {
                 confirmed = (long)Unavailable.Call(() => _connection.GetServer(endpoint).Execute("WAIT", Options.WaitReplicas, ms));
             }
-            catch (RedisServerException ex) when (ex.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
+            catch (RedisServerException ex) when (IsUnknownCommand(ex))
             {
-                throw new SkvException($"RedisSkvOptions.WaitReplicas needs the WAIT command, which the server {endpoint} does not have (Garnet, for one, has none); the write is applied on it, and no replica confirmed it", ex);
+                throw NoWait(endpoint, ex);
             }
-            if (confirmed < Options.WaitReplicas)
+            CheckConfirmed(endpoint, confirmed, ms);
+        }
+    }
+
+    /// <summary><c>WaitForReplicas</c> without blocking a thread.</summary>
+    internal async Task WaitForReplicasAsync(IEnumerable<EndPoint> primaries)
+    {
+        if (Options.WaitReplicas == 0) return;
+        long ms = WaitMilliseconds;
+        foreach (var endpoint in primaries)
+        {
+            long confirmed;
+            try
             {
-                throw new SkvReplicationException(
-                    $"the write is applied on the primary {endpoint} but only {confirmed} of the {Options.WaitReplicas} replicas asked for (RedisSkvOptions.WaitReplicas) " +
-                    $"confirmed it within {ms} ms: it is visible, and can be lost if that primary fails before it replicates; writing it again is safe",
-                    Options.WaitReplicas, (int)confirmed);
+                confirmed = (long)await Unavailable.CallAsync(() => _connection.GetServer(endpoint).ExecuteAsync("WAIT", Options.WaitReplicas, ms)).ConfigureAwait(false);
             }
+            catch (RedisServerException ex) when (IsUnknownCommand(ex))
+            {
+                throw NoWait(endpoint, ex);
+            }
+            CheckConfirmed(endpoint, confirmed, ms);
+        }
+    }
+
+    private long WaitMilliseconds => Math.Max(1, (long)Options.WaitReplicasTimeout.TotalMilliseconds);
+
+    private static bool IsUnknownCommand(RedisServerException ex) => ex.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase);
+
+    private static SkvException NoWait(EndPoint endpoint, RedisServerException ex) =>
+        new($"RedisSkvOptions.WaitReplicas needs the WAIT command, which the server {endpoint} does not have (Garnet, for one, has none); the write is applied on it, and no replica confirmed it", ex);
+
+    private void CheckConfirmed(EndPoint endpoint, long confirmed, long ms)
+    {
+        if (confirmed < Options.WaitReplicas)
+        {
+            throw new SkvReplicationException(
+                $"the write is applied on the primary {endpoint} but only {confirmed} of the {Options.WaitReplicas} replicas asked for (RedisSkvOptions.WaitReplicas) " +
+                $"confirmed it within {ms} ms: it is visible, and can be lost if that primary fails before it replicates; writing it again is safe",
+                Options.WaitReplicas, (int)confirmed);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using StackExchange.Redis;
 
 namespace TypedSkv.Redis;
@@ -34,6 +35,53 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
     }
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => TryGet(key, out _);
+
+    /// <summary>Reads (one batch of MGETs for the keys not read or written yet), remembered for the commit's WATCH.</summary>
+    public byte[]?[] GetMany(IReadOnlyList<byte[]> keys)
+    {
+        ThrowIfFinished();
+        var unread = Unread(keys);
+        if (unread.Count > 0) Remember(unread, _storage.GetMany(unread));
+        return Known(keys);
+    }
+
+    public async ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFinished();
+        var unread = Unread(keys);
+        if (unread.Count > 0) Remember(unread, await _storage.GetManyAsync(unread, cancellationToken).ConfigureAwait(false));
+        return Known(keys);
+    }
+
+    public async ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) =>
+        (await GetManyAsync([key.ToArray()], cancellationToken).ConfigureAwait(false))[0];
+
+    private List<byte[]> Unread(IReadOnlyList<byte[]> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var unread = new List<byte[]>();
+        var seen = new HashSet<byte[]>(ByteComparer.Instance);
+        foreach (var key in keys)
+        {
+            ArgumentNullException.ThrowIfNull(key, nameof(keys));
+            if (!_writes.ContainsKey(key) && !_reads.ContainsKey(key) && seen.Add(key)) unread.Add(key);
+        }
+        return unread;
+    }
+
+    private void Remember(List<byte[]> keys, byte[]?[] values)
+    {
+        // a key read meanwhile (another flow of the caller's) keeps its first value: the one the WATCH guards
+        for (int i = 0; i < keys.Count; i++) _reads.TryAdd(keys[i], values[i]);
+    }
+
+    private byte[]?[] Known(IReadOnlyList<byte[]> keys)
+    {
+        var values = new byte[]?[keys.Count];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = _writes.TryGetValue(keys[i], out var written) ? written : _reads[keys[i]];
+        return values;
+    }
 
     /// <summary>
     /// The server's keys in the range merged with the transaction's buffered writes. Every key the scan returns from the
@@ -115,9 +163,72 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
     public void Commit()
     {
+        var plan = PrepareCommit();
+        if (plan is null) return;
+        CheckUnchanged(plan.ReadOnly, _storage.GetMany(plan.ReadOnly));
+        var written = new List<(byte[], Task<EndPoint?>?)>();
+        for (int i = 0; i < plan.Parts.Count; i++)
+        {
+            var (tx, firstKey) = plan.Parts[i];
+            var before = _storage.PrimaryBefore(firstKey);
+            bool ok;
+            try
+            {
+                ok = tx.Execute();
+            }
+            catch (Exception ex) when (Unavailable.IsTransient(ex))
+            {
+                throw Unreachable(ex, i);
+            }
+            Executed(ok, i);
+            written.Add((firstKey, before));
+        }
+        _storage.WaitForReplicas(written);
+    }
+
+    /// <summary>
+    /// <see cref="Commit"/> without blocking a thread. A cancellation is honoured until the first <c>EXEC</c> is sent
+    /// (nothing written); then the call waits for every part's outcome.
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var plan = PrepareCommit();
+        if (plan is null) return;
+        CheckUnchanged(plan.ReadOnly, await _storage.GetManyAsync(plan.ReadOnly, cancellationToken).ConfigureAwait(false));
+        cancellationToken.ThrowIfCancellationRequested();
+        var written = new List<(byte[], Task<EndPoint?>?)>();
+        for (int i = 0; i < plan.Parts.Count; i++)
+        {
+            var (tx, firstKey) = plan.Parts[i];
+            var before = _storage.PrimaryBefore(firstKey);
+            bool ok;
+            try
+            {
+                ok = await tx.ExecuteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Unavailable.IsTransient(ex))
+            {
+                throw Unreachable(ex, i);
+            }
+            Executed(ok, i);
+            written.Add((firstKey, before));
+        }
+        // once written, the wait for the replicas is not cancelled either (bounded by WaitReplicasTimeout)
+        await _storage.WaitForReplicasAsync(written).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The commit's parts: keys read in slots it does not write (checked first), and one MULTI/EXEC per written group
+    /// with the data key of its first write (where <c>WaitForReplicas</c> finds the group's primary).
+    /// </summary>
+    private sealed record CommitPlan(List<byte[]> ReadOnly, List<(ITransaction Tx, byte[] FirstKey)> Parts);
+
+    private CommitPlan? PrepareCommit()
+    {
         ThrowIfFinished();
         _finished = true;
-        if (_writes.Count == 0 && _increments.Count == 0) return;
+        if (_writes.Count == 0 && _increments.Count == 0) return null;
         var groups = new SortedDictionary<byte[], (List<byte[]> Reads, List<byte[]> Writes)>(ByteComparer.Instance);
         (List<byte[]> Reads, List<byte[]> Writes) Group(byte[] key)
         {
@@ -132,25 +243,18 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
 
         // Keys read in slots the transaction does not write are checked before the first write (in a cluster no
         // MULTI/EXEC spans slots, so this check is not atomic with the writes; within a written slot it is).
-        foreach (var (_, (reads, writes)) in groups)
+        // Parts guarded by a WATCH go first, unguarded ones (only writes and INCRBYs, such as a typed collection's
+        // counter in {$skv}) last: an unguarded part cannot fail, so a conflict is then found before anything is
+        // written whenever at most one part is guarded (every typed write), and the write runs again.
+        var readOnly = new List<byte[]>();
+        var parts = new List<(ITransaction, byte[])>();
+        foreach (var (_, (reads, writes)) in groups.OrderBy(g => g.Value.Reads.Count == 0))
         {
-            if (writes.Count > 0) continue;
-            foreach (var key in reads)
+            if (writes.Count == 0)
             {
-                byte[]? now = Unavailable.Call(() => (byte[]?)_storage.Database.StringGet(RedisKeys.DataKey(key)));
-                byte[]? seen = _reads[key];
-                if (!(now is null ? seen is null : seen is not null && now.AsSpan().SequenceEqual(seen)))
-                    throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+                readOnly.AddRange(reads);
+                continue;
             }
-        }
-
-        int committed = 0;
-        var written = new List<(byte[], Task<System.Net.EndPoint?>?)>();
-        foreach (var (_, (reads, writes)) in groups)
-        {
-            if (writes.Count == 0) continue;
-            byte[] firstKey = RedisKeys.DataKey(writes[0]);
-            var before = _storage.PrimaryBefore(firstKey);
             var tx = _storage.Database.CreateTransaction();
             // every tag written gets its version bumped in the same MULTI/EXEC (what a consistent backup checks)
             var tags = new HashSet<byte[]>(ByteComparer.Instance);
@@ -183,29 +287,33 @@ internal sealed class RedisWriteTransaction : ISkvWriteTransaction
                     _ = tx.SortedSetRemoveAsync(indexKey, key);
                 }
             }
-            bool executed;
-            try
-            {
-                executed = tx.Execute();
-            }
-            catch (Exception ex) when (Unavailable.IsTransient(ex) && committed > 0)
-            {
-                throw new SkvUnavailableException($"{Unavailable.Wrap(ex).Message}; {committed} of the transaction's collections (cluster slots) had committed before", ex);
-            }
-            catch (Exception ex) when (Unavailable.IsTransient(ex))
-            {
-                throw Unavailable.Wrap(ex);
-            }
-            if (!executed)
-            {
-                if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
-                throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
-            }
-            committed++;
-            written.Add((firstKey, before));
+            parts.Add((tx, RedisKeys.DataKey(writes[0])));
         }
-        _storage.WaitForReplicas(written);
+        return new CommitPlan(readOnly, parts);
     }
+
+    private void CheckUnchanged(List<byte[]> keys, byte[]?[] now)
+    {
+        for (int i = 0; i < keys.Count; i++)
+        {
+            byte[]? seen = _reads[keys[i]];
+            if (!(now[i] is null ? seen is null : seen is not null && now[i].AsSpan().SequenceEqual(seen)))
+                throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+        }
+    }
+
+    /// <summary>The outcome of the part <paramref name="committed"/> (0-based): a failed WATCH is a conflict.</summary>
+    private static void Executed(bool ok, int committed)
+    {
+        if (ok) return;
+        if (committed == 0) throw new SkvTransactionConflictException("a key read by the transaction was changed by another writer; nothing was written");
+        throw new SkvException($"a key read by the transaction was changed by another writer after {committed} of its collections (cluster slots) had committed; the rest was not written");
+    }
+
+    /// <summary>A lost or slow server while the part <paramref name="committed"/> (0-based) was sent: says what had committed.</summary>
+    private static SkvUnavailableException Unreachable(Exception ex, int committed) => committed == 0
+        ? Unavailable.Wrap(ex)
+        : new SkvUnavailableException($"{Unavailable.Wrap(ex).Message}; {committed} of the transaction's collections (cluster slots) had committed before", ex);
 
     public void Rollback() => _finished = true;
 
@@ -227,6 +335,12 @@ internal sealed class RedisReadView(RedisSkvStorage storage) : ISkvReadView
     public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value) => storage.TryGet(key, out value);
 
     public bool ContainsKey(ReadOnlySpan<byte> key) => storage.ContainsKey(key);
+
+    public byte[]?[] GetMany(IReadOnlyList<byte[]> keys) => storage.GetMany(keys);
+
+    public ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default) => storage.GetAsync(key, cancellationToken);
+
+    public ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default) => storage.GetManyAsync(keys, cancellationToken);
 
     public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) => storage.ScanPrefix(prefix);
 
@@ -288,7 +402,7 @@ internal sealed class RedisRecordSink(RedisSkvStorage storage) : ISkvRecordSink
     }
 
     private long _sent;
-    private readonly Dictionary<byte[], (byte[] Key, Task<System.Net.EndPoint?>? Before)> _written = new(ByteComparer.Instance);
+    private readonly Dictionary<byte[], (byte[] Key, Task<EndPoint?>? Before)> _written = new(ByteComparer.Instance);
 
     private void Wait(Task<bool> task)
     {

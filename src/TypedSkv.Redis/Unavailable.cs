@@ -33,6 +33,35 @@ internal static class Unavailable
     }
 
     /// <summary>
+    /// <see cref="Call{T}(Func{T})"/> for an asynchronous operation: the failure is mapped when the task is awaited (and
+    /// when <paramref name="operation"/> throws while sending). A cancellation passes through unchanged.
+    /// </summary>
+    public static async Task<T> CallAsync<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            throw Wrap(ex);
+        }
+    }
+
+    /// <summary><see cref="CallAsync{T}(Func{Task{T}})"/> without a result.</summary>
+    public static async Task CallAsync(Func<Task> operation)
+    {
+        try
+        {
+            await operation().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            throw Wrap(ex);
+        }
+    }
+
+    /// <summary>
     /// The connection is lost or the server did not answer in time, or the cluster says it cannot serve the slot now
     /// (a failover under way: CLUSTERDOWN, TRYAGAIN, MASTERDOWN, a replica that is still LOADING, a demoted primary
     /// answering READONLY, a transaction discarded with EXECABORT because a node refused a queued command).

@@ -12,6 +12,35 @@ public interface ISkvReader
     bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value);
 
     bool ContainsKey(ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// The values of <paramref name="keys"/>, in their order (null for a missing key). The default reads them one by
+    /// one; a server backend batches them (Redis: pipelined <c>MGET</c>s, one per slot: one round trip).
+    /// </summary>
+    byte[]?[] GetMany(IReadOnlyList<byte[]> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var values = new byte[]?[keys.Count];
+        for (int i = 0; i < values.Length; i++) values[i] = TryGet(keys[i], out var value) ? value : null;
+        return values;
+    }
+
+    /// <summary>
+    /// <see cref="TryGet"/> without blocking a thread on a server backend (null for a missing key). The default, and
+    /// the embedded store, complete synchronously (a read there never waits for I/O it could release a thread for).
+    /// </summary>
+    ValueTask<byte[]?> GetAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(TryGet(key.Span, out var value) ? value : null);
+    }
+
+    /// <summary><see cref="GetMany"/> without blocking a thread on a server backend (the default completes synchronously).</summary>
+    ValueTask<byte[]?[]> GetManyAsync(IReadOnlyList<byte[]> keys, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(GetMany(keys));
+    }
 }
 
 /// <summary>
@@ -39,6 +68,46 @@ public interface ISkvStorage : ISkvReader, IDisposable
 
     /// <summary>Keys in [<paramref name="fromInclusive"/>, <paramref name="toExclusive"/>) in order; null is unbounded.</summary>
     IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive);
+
+    // ---- asynchronous forms: truly asynchronous on a server backend; the defaults complete synchronously on the
+    // calling thread, as the embedded store's reads and appends do (its waits, for the write lock and the durable
+    // sync, are asynchronous: BeginWriteAsync, ISkvWriteTransaction.CommitAsync) ----
+
+    /// <summary>
+    /// <see cref="Put"/> without blocking a thread. A cancellation is honoured before the write is sent; once it is
+    /// sent the call waits for its outcome (bounded by the backend's timeout), so a cancelled call wrote nothing.
+    /// </summary>
+    ValueTask PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Put(key.Span, value.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary><see cref="Delete"/> without blocking a thread (cancellation as for <see cref="PutAsync"/>).</summary>
+    ValueTask<bool> DeleteAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Delete(key.Span));
+    }
+
+    /// <summary><see cref="ScanPrefix"/> page by page without blocking a thread on a server backend.</summary>
+    IAsyncEnumerable<SkvEntry> ScanPrefixAsync(ReadOnlyMemory<byte> prefix, CancellationToken cancellationToken = default) =>
+        SkvAsyncScan.FromSync(ScanPrefix(prefix.Span), cancellationToken);
+
+    /// <summary><see cref="ScanRange"/> page by page without blocking a thread on a server backend.</summary>
+    IAsyncEnumerable<SkvEntry> ScanRangeAsync(byte[]? fromInclusive, byte[]? toExclusive, CancellationToken cancellationToken = default) =>
+        SkvAsyncScan.FromSync(ScanRange(fromInclusive, toExclusive), cancellationToken);
+
+    /// <summary>
+    /// <see cref="BeginWrite"/>, waiting without blocking a thread where the backend can wait (the embedded store's
+    /// write lock: <see cref="SkvStore.BeginTransactionAsync"/>).
+    /// </summary>
+    ValueTask<ISkvWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(BeginWrite());
+    }
 
     /// <summary>
     /// An atomic read-modify-write transaction with read-your-writes: nothing is visible before
@@ -103,6 +172,18 @@ public interface ISkvWriteTransaction : ISkvReader, IDisposable
     void Rollback();
 
     /// <summary>
+    /// <see cref="Commit"/> without blocking a thread (the embedded store: the durable sync of <see cref="SkvDurability.Fsync"/>;
+    /// a server: the <c>EXEC</c> round trips). A cancellation is honoured before anything is written: a cancelled commit
+    /// wrote nothing (dispose the transaction, which rolls it back); once sent, the call waits for the outcome.
+    /// </summary>
+    Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Commit();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
     /// Adds <paramref name="delta"/> to the counter stored under <paramref name="key"/> (decimal text; a missing key
     /// counts as 0). The default reads and writes the key in the transaction; a server backend overrides it with an
     /// atomic increment that does not make concurrent transactions conflict (its result is not readable before commit).
@@ -130,6 +211,21 @@ public interface ISkvRecordSink : IDisposable
 
     /// <summary>Finishes the restore: commits (embedded) or waits for every pipelined write (server).</summary>
     void Commit();
+}
+
+/// <summary>Asynchronous scans over a synchronous one (the default of <see cref="ISkvStorage.ScanPrefixAsync"/>).</summary>
+internal static class SkvAsyncScan
+{
+    public static async IAsyncEnumerable<SkvEntry> FromSync(IEnumerable<SkvEntry> entries, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var entry in entries)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+    }
 }
 
 /// <summary>Operations every <see cref="ISkvStorage"/> has through its interface members.</summary>

@@ -163,9 +163,13 @@ public sealed class SkvTransaction : ISkvWriteTransaction, ISkvRecordSink
         if (end >= 0) _pipeline.WaitDurable(_file, end);
     }
 
-    /// <summary><see cref="Commit"/>, waiting for the durable sync (Fsync mode) without blocking a thread.</summary>
-    public async Task CommitAsync()
+    /// <summary>
+    /// <see cref="Commit"/>, waiting for the durable sync (Fsync mode) without blocking a thread. A cancellation is
+    /// honoured before the commit only (the transaction stays open: dispose it to roll back).
+    /// </summary>
+    public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         long end = CommitLocked();
         if (end >= 0) await _pipeline.WaitDurableAsync(_file, end).ConfigureAwait(false);
     }

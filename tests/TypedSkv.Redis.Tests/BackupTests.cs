@@ -132,6 +132,37 @@ public sealed class ClusterBackupTests(RedisClusterFixture cluster)
 public sealed class GarnetBackupTests(GarnetFixture garnet) : IClassFixture<GarnetFixture>
 {
     [Fact]
+    public void Verify_looks_records_up_in_batches_and_keeps_the_record_order_of_outcomes()
+    {
+        // more records than one lookup batch (1024), with damage in several batches and a duplicate key whose later
+        // occurrence (the one a restore keeps) matches the store although the first does not
+        garnet.Storage.Clear();
+        using var dir = new TempDir();
+        const int n = 2600;
+        var records = Enumerable.Range(0, n).Select(i => (Key: $"items/{i:D5}", Value: "v" + i)).ToList();
+        records.Add((records[10].Key, "other"));                 // duplicate of 10 with a different value...
+        records.Insert(20, (records[1500].Key, "stale"));         // ...and an early duplicate of 1500 that a later one corrects
+        string file = dir.File("b.json");
+        File.WriteAllText(file, "{\"version\":\"1.0\",\"created_at\":\"2024-12-06T12:00:00Z\",\"total_records\":" + records.Count + ",\"records\":["
+            + string.Join(",", records.Select(r => $"{{\"key\":\"{r.Key}\",\"value\":\"{r.Value}\",\"encoding\":\"text\"}}")) + "]}");
+        var storage = garnet.Storage;
+        for (int i = 0; i < n; i++)
+        {
+            if (i is 5 or 2000) continue;                                     // missing, in the first and the second batch
+            storage.Put(Encoding.UTF8.GetBytes($"items/{i:D5}"), Encoding.UTF8.GetBytes(i is 1100 or 2500 ? "changed" : i == 10 ? "other" : "v" + i));
+        }
+        storage.Put(Encoding.UTF8.GetBytes("items/extra"), [1]);
+
+        var report = SkvBackup.Verify(file, storage, new VerifyOptions { MaxProblems = 100 });
+        Assert.False(report.Ok);
+        // 10: its last occurrence ("other") matches; 1500: its last occurrence ("v1500") matches
+        Assert.Equal(new StoreComparison(2, 1, 2, n - 4), report.Comparison);
+        Assert.Equal(["items/00005", "items/01100", "items/02000", "items/02500"],
+            report.Problems.Where(p => p.Message.Contains("store", StringComparison.Ordinal) && p.RecordIndex is not null && !p.Message.StartsWith("duplicate", StringComparison.Ordinal))
+                .Select(p => p.Key!.Trim('"')).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Library_backup_restore_verify_round_trip_over_Garnet()
     {
         garnet.Storage.Clear();

@@ -6,8 +6,9 @@ namespace TypedSkv.Backup;
 /// Verify: reads a backup like a restore would, but reports problems instead of throwing (only I/O errors
 /// throw). Duplicate keys are found with a set of 64-bit XXH3 key hashes (8 bytes per distinct key plus set
 /// overhead, about 20 bytes per record: the one per-record cost); a hash collision could hide a duplicate with
-/// probability ~n²/2⁶⁵. With a store, each record's key is looked up in a snapshot of the store, and store keys
-/// whose hash is not in the set are "extra".
+/// probability ~n²/2⁶⁵. With a store, the records' keys are looked up in a snapshot of the store in batches
+/// (<see cref="StoreLookups"/>: one <see cref="ISkvReader.GetManyAsync"/> in flight while the next batch is read, so a
+/// server backend costs a round trip per batch, not per record), and store keys whose hash is not in the set are "extra".
 /// </summary>
 internal static class BackupVerifier
 {
@@ -71,6 +72,19 @@ internal static class BackupVerifier
         long duplicates = 0, text = 0, base64 = 0;
         bool fatal = false;
         using var snapshot = store?.OpenWholeStoreView();
+        // the outcome of each record's lookup, applied in record order (a later duplicate corrects an earlier one)
+        using var lookups = snapshot is null ? null : new StoreLookups(snapshot, (index, h, key, backupValue, stored) =>
+        {
+            Outcome outcome = stored is null ? Outcome.Missing : stored.AsSpan().SequenceEqual(backupValue) ? Outcome.Matching : Outcome.Different;
+            if (outcome == Outcome.Matching) failed.Remove(h);
+            else
+            {
+                failed[h] = (outcome, index);
+                if (comparisonDetails.Count < options.MaxProblems)
+                    comparisonDetails.Add((h, new VerifyProblem(index, KeyFormatter.Describe(key),
+                        outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {backupValue.Length} in the backup)")));
+            }
+        });
 
         var (file, json) = opened;
         using var _ = file;
@@ -95,18 +109,9 @@ internal static class BackupVerifier
                     duplicates++;
                     Add(reader.RecordIndex, KeyFormatter.Describe(key), "duplicate key (a restore keeps the last occurrence)");
                 }
-                if (snapshot is null) continue;
-                Outcome outcome = !snapshot.TryGet(key, out byte[]? stored) ? Outcome.Missing
-                    : stored.AsSpan().SequenceEqual(reader.Value) ? Outcome.Matching : Outcome.Different;
-                if (outcome == Outcome.Matching) failed.Remove(h);
-                else
-                {
-                    failed[h] = (outcome, reader.RecordIndex);
-                    if (comparisonDetails.Count < options.MaxProblems)
-                        comparisonDetails.Add((h, new VerifyProblem(reader.RecordIndex, KeyFormatter.Describe(key),
-                            outcome == Outcome.Missing ? "missing in the store" : $"value differs from the store ({stored!.Length} bytes in the store, {reader.Value.Length} in the backup)")));
-                }
+                lookups?.Add(reader.RecordIndex, h, key, reader.Value);
             }
+            lookups?.Finish();
             if (GzipEndCheck.IsTruncated(json)) Add(null, null, GzipEndCheck.Of(json)!.Problem);
             foreach (string p in reader.FileProblems) Add(null, null, p);
             if (reader.PrefixProblem is { } prefixProblem) Add(null, null, prefixProblem);
@@ -166,5 +171,70 @@ internal static class BackupVerifier
                 ? System.Text.Unicode.Utf8.IsValid(backupPrefix) ? System.Text.Encoding.UTF8.GetString(backupPrefix) : "base64:" + Convert.ToBase64String(backupPrefix)
                 : null,
         };
+    }
+
+    /// <summary>
+    /// Looks the backup's records up in the store in batches of up to <see cref="BatchRecords"/> records or
+    /// <see cref="BatchBytes"/> bytes of backup values (memory stays bounded whatever the value sizes: two batches at most):
+    /// a full batch's lookup is sent and the next one is filled while it is under way.
+    /// </summary>
+    private sealed class StoreLookups(ISkvReadView view, StoreLookups.Compare compare) : IDisposable
+    {
+        public delegate void Compare(long recordIndex, ulong keyHash, byte[] key, byte[] backupValue, byte[]? stored);
+
+        internal const int BatchRecords = 1024;
+        internal const int BatchBytes = 4 << 20;
+        private Batch _filling = new();
+        private (Batch Batch, ValueTask<byte[]?[]> Values)? _inFlight;
+
+        private sealed class Batch
+        {
+            public readonly List<long> Indexes = [];
+            public readonly List<ulong> Hashes = [];
+            public readonly List<byte[]> Keys = [];
+            public readonly List<byte[]> Values = [];
+            public long Bytes;
+        }
+
+        public void Add(long recordIndex, ulong keyHash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        {
+            _filling.Indexes.Add(recordIndex);
+            _filling.Hashes.Add(keyHash);
+            _filling.Keys.Add(key.ToArray());
+            _filling.Values.Add(value.ToArray());
+            _filling.Bytes += key.Length + value.Length;
+            if (_filling.Keys.Count >= BatchRecords || _filling.Bytes >= BatchBytes) Send();
+        }
+
+        /// <summary>Compares every record added so far.</summary>
+        public void Finish()
+        {
+            Send();
+            Complete();
+        }
+
+        private void Send()
+        {
+            Complete();
+            if (_filling.Keys.Count == 0) return;
+            _inFlight = (_filling, view.GetManyAsync(_filling.Keys));
+            _filling = new Batch();
+        }
+
+        private void Complete()
+        {
+            if (_inFlight is not { } sent) return;
+            _inFlight = null;
+            byte[]?[] stored = sent.Values.IsCompleted ? sent.Values.Result : sent.Values.AsTask().GetAwaiter().GetResult();
+            var b = sent.Batch;
+            for (int i = 0; i < b.Keys.Count; i++) compare(b.Indexes[i], b.Hashes[i], b.Keys[i], b.Values[i], stored[i]);
+        }
+
+        public void Dispose()
+        {
+            // a verify that stopped early (damaged file) still observes the lookup under way
+            if (_inFlight is { } sent) _ = sent.Values.AsTask().ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            _inFlight = null;
+        }
     }
 }

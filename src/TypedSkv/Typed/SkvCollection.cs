@@ -15,7 +15,7 @@ namespace TypedSkv;
 /// the record (a write to a collection with indexes reads the old record inside that transaction to remove
 /// stale entries). Reads are lock-free like the store's; index lookups read from one snapshot.
 /// </remarks>
-public abstract class SkvCollection<T, TKey> : SkvCollection where T : class
+public abstract partial class SkvCollection<T, TKey> : SkvCollection where T : class
 {
     private readonly byte[] _prefix;
     private readonly byte[] _indexPrefix;
