@@ -76,7 +76,8 @@ public sealed partial class RedisSkvStorage
     /// <summary>
     /// Waits for a reply in a synchronous member. The task's own fault is thrown (a <c>RedisTimeoutException</c> after
     /// the async timeout, which <see cref="RedisConnection.Connect"/> sets to the sync one, or a <c>RedisConnectionException</c>), as the
-    /// synchronous StackExchange.Redis calls throw, rather than <c>IDatabase.Wait</c>'s plain <see cref="TimeoutException"/>.
+    /// synchronous StackExchange.Redis calls throw, rather than <c>IDatabase.Wait</c>'s plain <see cref="TimeoutException"/>;
+    /// callers wrap it in <see cref="Unavailable.Call{T}(Func{T})"/>, which maps those to <see cref="SkvUnavailableException"/>.
     /// </summary>
     internal static T Await<T>(Task<T> reply) => reply.GetAwaiter().GetResult();
 

@@ -92,6 +92,47 @@ public sealed class FailoverTests(RedisFailoverClusterFixture cluster, ITestOutp
         }
     }
 
+    [Fact]
+    public async Task Async_and_batched_writes_with_WaitReplicas_succeed_when_confirmed_and_throw_SkvReplicationException_when_not()
+    {
+        // every primary has one replica: WaitReplicas = 1 is confirmed, WaitReplicas = 2 never is
+        cluster.Heal();
+        using (var confirmed = cluster.Connect(new RedisSkvOptions { WaitReplicas = 1 }, Timeout))
+        {
+            confirmed.Clear();
+            var db = new TestDb(confirmed);
+            await db.Events.PutAsync(new Event(1, "a"));
+            db.Events.PutMany([new Event(2, "b"), new Event(3, "c")]);
+            await db.Events.PutManyAsync([new Event(4, "d")]);
+            await confirmed.PutAsync("raw/1"u8.ToArray(), "v"u8.ToArray());
+            Assert.True(await confirmed.DeleteAsync("raw/1"u8.ToArray()));
+            Assert.Equal(4, await db.Events.CountAsync());
+        }
+
+        using var storage = cluster.Connect(new RedisSkvOptions { WaitReplicas = 2, WaitReplicasTimeout = TimeSpan.FromMilliseconds(100) }, Timeout);
+        var events = new TestDb(storage).Events;
+        void NotConfirmed(SkvReplicationException error)
+        {
+            Assert.True(error.IsRetryable);
+            Assert.Equal((2, 1), (error.RequiredReplicas, error.ConfirmedReplicas)); // the one replica confirmed
+            Assert.Contains("applied on the primary", error.Message);
+        }
+        NotConfirmed(await Assert.ThrowsAsync<SkvReplicationException>(() => events.PutAsync(new Event(5, "e"))));
+        NotConfirmed(Assert.Throws<SkvReplicationException>(() => events.PutMany([new Event(6, "f"), new Event(7, "g")])));
+        NotConfirmed(await Assert.ThrowsAsync<SkvReplicationException>(() => events.PutManyAsync([new Event(8, "h")])));
+        NotConfirmed(await Assert.ThrowsAsync<SkvReplicationException>(() => storage.PutAsync("raw/2"u8.ToArray(), "v"u8.ToArray()).AsTask()));
+        NotConfirmed(await Assert.ThrowsAsync<SkvReplicationException>(async () =>
+        {
+            using var tx = await storage.BeginWriteAsync();
+            tx.Put("raw/3"u8, "v"u8);
+            await tx.CommitAsync();
+        }));
+        // applied on the primaries, as the message says
+        Assert.All(await events.GetManyAsync([5, 6, 7, 8]), e => Assert.NotNull(e));
+        Assert.NotNull(await storage.GetAsync("raw/2"u8.ToArray()));
+        Assert.NotNull(await storage.GetAsync("raw/3"u8.ToArray()));
+    }
+
     /// <summary>Collections of several slots, so that a backup or restore spans every primary.</summary>
     private static string WriteSource(TempDir dir, int records)
     {
@@ -229,6 +270,28 @@ public sealed class ServerDownTests
         Fails("All", () => db.Events.All().ToList());
         Fails("raw Put", () => storage.Put("raw/1"u8, "v"u8));
         Fails("Count", () => storage.Count());
+        // the batches and the async API: the pipelined MGETs, scans and MULTI/EXECs map the same errors
+        Fails("GetMany", () => db.Events.GetMany([1, 2]));
+        Fails("PutMany", () => db.Events.PutMany([new Event(3, "c")]));
+        Fails("DeleteMany", () => db.Events.DeleteMany([1]));
+        Fails("raw GetMany", () => storage.GetMany(["raw/1"u8.ToArray()]));
+        Fails("GetAsync", () => db.Events.GetAsync(1).AsTask().GetAwaiter().GetResult());
+        Fails("PutAsync", () => db.Events.PutAsync(new Event(2, "b")).GetAwaiter().GetResult());
+        Fails("DeleteAsync", () => db.Events.DeleteAsync(1).GetAwaiter().GetResult());
+        Fails("PutManyAsync", () => db.Events.PutManyAsync([new Event(3, "c")]).GetAwaiter().GetResult());
+        Fails("GetManyAsync", () => db.Events.GetManyAsync([1]).GetAwaiter().GetResult());
+        Fails("AllAsync", () => db.Events.AllAsync().ToBlockingList());
+        Fails("CountAsync", () => db.Events.CountAsync().AsTask().GetAwaiter().GetResult());
+        Fails("raw PutAsync", () => storage.PutAsync("raw/1"u8.ToArray(), "v"u8.ToArray()).AsTask().GetAwaiter().GetResult());
+        Fails("raw DeleteAsync", () => storage.DeleteAsync("raw/1"u8.ToArray()).AsTask().GetAwaiter().GetResult());
+        Fails("raw ScanPrefixAsync", () => storage.ScanPrefixAsync("raw/"u8.ToArray()).ToBlockingList());
+        Fails("raw ScanRangeAsync (every tag)", () => storage.ScanRangeAsync(null, null).ToBlockingList());
+        Fails("CommitAsync", () =>
+        {
+            using var tx = storage.BeginWrite();
+            tx.Put("raw/2"u8, "v"u8);
+            tx.CommitAsync().GetAwaiter().GetResult();
+        });
     }
 
     [Fact]
@@ -240,5 +303,24 @@ public sealed class ServerDownTests
         Assert.True(new SkvWriteLockTimeoutException("a.skv", TimeSpan.FromSeconds(1)).IsRetryable);
         Assert.False(new SkvKeyNotFoundException("k"u8).IsRetryable);
         Assert.False(new SkvException("x").IsRetryable);
+    }
+}
+
+internal static class AsyncEnumerableTestExtensions
+{
+    /// <summary>Reads an async sequence to its end on the calling thread (the failure, if any, as thrown).</summary>
+    public static List<T> ToBlockingList<T>(this IAsyncEnumerable<T> source)
+    {
+        var list = new List<T>();
+        var e = source.GetAsyncEnumerator();
+        try
+        {
+            while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult()) list.Add(e.Current);
+        }
+        finally
+        {
+            e.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        return list;
     }
 }

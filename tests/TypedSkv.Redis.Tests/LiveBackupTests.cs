@@ -1,6 +1,7 @@
 using System.Text;
 using TypedSkv.Redis;
 using TypedSkv.Tool.Commands;
+using TypedSkv.Typed.Tests;
 
 namespace TypedSkv.Redis.Tests;
 
@@ -234,5 +235,51 @@ public sealed class VersionCounterTests(GarnetFixture garnet) : IClassFixture<Ga
         });
         Assert.Equal(other, Version("other")); // a collection's writes do not touch another's counter
         Bumped("Clear", () => storage.Clear());
+    }
+
+    [Fact]
+    public async Task Async_and_batched_writes_bump_their_collections_version_counter()
+    {
+        // the async writes (storage and typed) and the batches share the MULTI/EXEC builders of the synchronous ones:
+        // each must bump the counter of the collection it writes, or a live backup would miss it
+        var storage = garnet.Storage;
+        storage.Clear();
+        var db = new TestDb(storage);
+        long Version(string tag) => (long?)storage.Database.StringGet(RedisKeys.VersionKey(Encoding.UTF8.GetBytes(tag))) ?? 0;
+        storage.Put("other/1"u8, "o"u8);
+        long other = Version("other");
+        var seen = new Dictionary<string, long>();
+        async Task Bumped(string tag, string what, Func<Task> write)
+        {
+            long before = seen.TryGetValue(tag, out long v) ? v : Version(tag);
+            await write();
+            long now = Version(tag);
+            Assert.True(now > before, $"{what} did not bump the version of {tag} ({before} -> {now})");
+            seen[tag] = now;
+        }
+        await Bumped("vc", "PutAsync", async () => await storage.PutAsync("vc/1"u8.ToArray(), "a"u8.ToArray()));
+        await Bumped("vc", "DeleteAsync", async () => Assert.True(await storage.DeleteAsync("vc/1"u8.ToArray())));
+        await Bumped("vc", "CommitAsync", async () =>
+        {
+            using var tx = await storage.BeginWriteAsync();
+            tx.Put("vc/2"u8, "b"u8);
+            await tx.CommitAsync();
+        });
+        await Bumped("events", "typed PutAsync", () => db.Events.PutAsync(new Event(1, "a")));
+        await Bumped("events", "typed PutMany", () =>
+        {
+            db.Events.PutMany([new Event(2, "b"), new Event(3, "c")]);
+            return Task.CompletedTask;
+        });
+        await Bumped("events", "typed PutManyAsync", () => db.Events.PutManyAsync([new Event(4, "d"), new Event(5, "e")]));
+        await Bumped("events", "typed DeleteAsync", async () => Assert.True(await db.Events.DeleteAsync(1)));
+        await Bumped("events", "typed DeleteMany", () =>
+        {
+            Assert.Equal(2, db.Events.DeleteMany([2, 3]));
+            return Task.CompletedTask;
+        });
+        await Bumped("events", "typed DeleteManyAsync", async () => Assert.Equal(1, await db.Events.DeleteManyAsync([4])));
+        Assert.Equal(other, Version("other")); // a collection's writes do not touch another's counter
+        Assert.Equal([5L], db.Events.All().Select(e => e.Seq));
     }
 }
