@@ -102,7 +102,7 @@ public class IncrementalTests
 
         Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, SkvGenerator.StepNames.DatabaseSpec));
         Assert.Contains(IncrementalStepRunReason.Modified, SourceOutputReasons(driver));
-        Assert.Contains("\"age\"u8", driver.GetRunResult().GeneratedTrees.Single().ToString());
+        Assert.Contains("\"age\"", driver.GetRunResult().GeneratedTrees.Single().ToString());
     }
 
     /// <summary>
