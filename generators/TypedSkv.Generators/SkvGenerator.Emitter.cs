@@ -204,37 +204,14 @@ namespace TypedSkv.Generators
                     w.WriteLine($"public global::System.Collections.Generic.IEnumerable<{record}> Prefix(string prefix) => ScanKeyPrefix(new {KeyBuilder}().AppendString(prefix, last: true));");
                 }
 
-                if (c.Indexes.Count > 0)
+                // One property per index; lookups, ranges, transactions and async live in the runtime's SkvIndex.
+                for (int ordinal = 0; ordinal < c.Indexes.Count; ordinal++)
                 {
-                    for (int ordinal = 0; ordinal < c.Indexes.Count; ordinal++)
-                    {
-                        IndexSpec index = c.Indexes[ordinal];
-                        string p = index.ParameterName, bare = p.TrimStart('@'), m = index.Member, v = index.ValueType;
-                        string n = ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                        string tx = Free("transaction", bare), from = Free("fromInclusive", bare), to = Free("toExclusive", bare), limit = Free("limit", bare), after = Free("after", bare);
-                        if (index.Unique)
-                        {
-                            w.WriteLine($"/// <summary>The record whose {m} is <paramref name=\"{bare}\"/> (unique index), or null.</summary>");
-                            w.WriteLine($"public {record}? GetBy{m}({v} {p}) => GetByUniqueIndex({n}, {p});");
-                            w.WriteLine($"/// <summary>The record whose {m} is <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees it, or null.</summary>");
-                            w.WriteLine($"public {record}? GetBy{m}({Transaction} {tx}, {v} {p}) => GetByUniqueIndex({tx}, {n}, {p});");
-                        }
-                        else
-                        {
-                            w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/>, in key order.</summary>");
-                            w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({v} {p}) => FindByIndex({n}, {p});");
-                            w.WriteLine($"/// <summary>The records whose {m} is <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees them, in key order.</summary>");
-                            w.WriteLine($"public global::System.Collections.Generic.List<{record}> FindBy{m}({Transaction} {tx}, {v} {p}) => FindByIndex({tx}, {n}, {p});");
-                        }
-                        w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/>.</summary>");
-                        w.WriteLine($"public bool ExistsBy{m}({v} {p}) => ExistsInIndex({n}, {p});");
-                        w.WriteLine($"/// <summary>Whether a record has {m} <paramref name=\"{bare}\"/> as <paramref name=\"{tx}\"/> sees it.</summary>");
-                        w.WriteLine($"public bool ExistsBy{m}({Transaction} {tx}, {v} {p}) => ExistsInIndex({tx}, {n}, {p});");
-                        w.WriteLine($"/// <summary>Records with {from} &lt;= {m} &lt; {to} ordered by {m} (then key): at most <paramref name=\"{limit}\"/>, after <paramref name=\"{after}\"/> (a page's Next).</summary>");
-                        w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({n}, {from}, {to}, {limit}, {after});");
-                        w.WriteLine($"/// <summary>RangeBy{m} as <paramref name=\"{tx}\"/> sees the index (its own writes included).</summary>");
-                        w.WriteLine($"public global::TypedSkv.SkvPage<{record}> RangeBy{m}({Transaction} {tx}, {v} {from}, {v} {to}, int {limit} = int.MaxValue, global::TypedSkv.SkvIndexCursor? {after} = null) => RangeOfIndex({tx}, {n}, {from}, {to}, {limit}, {after});");
-                    }
+                    IndexSpec index = c.Indexes[ordinal];
+                    string n = ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture), v = index.ValueType;
+                    string kind = index.Unique ? "SkvUniqueIndex" : "SkvIndex";
+                    w.WriteLine($"/// <summary>The {(index.Unique ? "unique " : "")}index on {index.Member}: Find, {(index.Unique ? "Get, " : "")}Exists, Range (also in a transaction, and async).</summary>");
+                    w.WriteLine($"public global::TypedSkv.{kind}<{record}, {v}> By{index.Member} => {(index.Unique ? "UniqueIndex" : "Index")}<{v}>({n});");
                 }
                 w.CloseBlock();
             }
@@ -477,7 +454,6 @@ namespace TypedSkv.Generators
             }
 
             /// <summary>A generated parameter name that differs from the index parameter <paramref name="taken"/>.</summary>
-            private static string Free(string name, string taken) => name == taken ? name + "_" : name;
 
             private static string Quote(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 

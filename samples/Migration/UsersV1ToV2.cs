@@ -77,7 +77,7 @@ public static class UsersV1ToV2
             foreach (UserV1 old in users)
             {
                 User? now = v2.Users.Get(old.Id);
-                if (now is null || $"{now.FirstName} {now.LastName}".Trim() != old.FullName.Trim() || v2.Users.GetByEmail(old.Email)?.Id != old.Id)
+                if (now is null || $"{now.FirstName} {now.LastName}".Trim() != old.FullName.Trim() || v2.Users.ByEmail.Get(old.Email)?.Id != old.Id)
                 {
                     throw new InvalidOperationException($"user {old.Id} did not migrate correctly");
                 }

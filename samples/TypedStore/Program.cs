@@ -16,9 +16,9 @@ Console.WriteLine($"customer 2: {db.Customers.Get(2)}");
 Console.WriteLine($"has customer 4: {db.Customers.Contains(4)}");
 
 // --- index lookups
-Console.WriteLine($"by email: {db.Customers.GetByEmail("bob@example.org")?.Name}");
-Console.WriteLine($"old email: {db.Customers.GetByEmail("bob@example.com")?.Name ?? "(none)"}");
-Console.WriteLine($"in NO: {string.Join(", ", db.Customers.FindByCountry("NO").Select(c => c.Name))}");
+Console.WriteLine($"by email: {db.Customers.ByEmail.Get("bob@example.org")?.Name}");
+Console.WriteLine($"old email: {db.Customers.ByEmail.Get("bob@example.com")?.Name ?? "(none)"}");
+Console.WriteLine($"in NO: {string.Join(", ", db.Customers.ByCountry.Find("NO").Select(c => c.Name))}");
 try
 {
     db.Customers.Put(new Customer(4, "Dee", "ann@example.com", "SE"));

@@ -98,8 +98,8 @@ public sealed class ClusterBackupTests(RedisClusterFixture cluster)
         // the typed accessors read the restored data (the ordering indexes were rebuilt by the restore)
         var db = new TestDb(cluster.Storage);
         Assert.Equal(Enumerable.Range(-20, 40), db.Users.All().Select(u => u.Id));
-        Assert.Equal(-18, db.Users.FindByCity("Oslo").First().Id);
-        Assert.Equal(3, db.Users.GetByEmail("3@x")!.Id);
+        Assert.Equal(-18, db.Users.ByCity.Find("Oslo").First().Id);
+        Assert.Equal(3, db.Users.ByEmail.Get("3@x")!.Id);
     }
 
     [Fact]

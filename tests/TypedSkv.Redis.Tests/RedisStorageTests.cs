@@ -72,7 +72,7 @@ public sealed class GarnetStorageTests(GarnetFixture garnet) : IClassFixture<Gar
         });
         var users = db.Users.All().ToList();
         Assert.Equal(20, users.Count);
-        foreach (var u in users) Assert.Equal(u.Id, db.Users.GetByEmail(u.Email)!.Id);
+        foreach (var u in users) Assert.Equal(u.Id, db.Users.ByEmail.Get(u.Email)!.Id);
         // exactly one email entry and at most one city entry per user: nothing stale
         long indexEntries = garnet.Storage.ScanPrefix("users#"u8).LongCount();
         Assert.Equal(20 + users.Count(u => u.City is not null), indexEntries);
@@ -118,7 +118,7 @@ public sealed class ClusterStorageTests(RedisClusterFixture cluster)
             db.Events.Put(tx, new Event(1, "bob"));
             tx.Commit(); // two slots: two MULTI/EXECs
         }
-        Assert.NotNull(db.Users.GetByEmail("bob@x.io"));
+        Assert.NotNull(db.Users.ByEmail.Get("bob@x.io"));
         Assert.NotNull(db.Events.Get(1));
     }
 

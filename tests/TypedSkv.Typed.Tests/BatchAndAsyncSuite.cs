@@ -31,11 +31,11 @@ public abstract class BatchAndAsyncSuite
         db.Users.PutMany([U(1, "Rome") with { Email = "one@x.io" }, U(2, "Oslo"), U(3), U(2, "Rome")]);
         Assert.Equal(3, db.Users.Count());
         Assert.Equal(3, db.Users.CountByScan());
-        Assert.Null(db.Users.GetByEmail("u1@x.io"));
-        Assert.Equal(1, db.Users.GetByEmail("one@x.io")!.Id);
-        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
-        Assert.Empty(db.Users.FindByCity("Oslo"));
-        Assert.Equal(3, db.Users.GetByEmail("u3@x.io")!.Id);
+        Assert.Null(db.Users.ByEmail.Get("u1@x.io"));
+        Assert.Equal(1, db.Users.ByEmail.Get("one@x.io")!.Id);
+        Assert.Equal([1, 2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
+        Assert.Empty(db.Users.ByCity.Find("Oslo"));
+        Assert.Equal(3, db.Users.ByEmail.Get("u3@x.io")!.Id);
 
         // a collection without indexes, over more than one page of keys
         db.Events.PutMany(Enumerable.Range(0, 1500).Select(i => new Event(i, "k" + i)));
@@ -56,7 +56,7 @@ public abstract class BatchAndAsyncSuite
         Assert.Equal(1, db.Users.Count());
         // two records of the batch claiming one email
         Assert.Throws<SkvUniqueIndexException>(() => db.Users.PutMany([U(5) with { Email = "same@x.io" }, U(6) with { Email = "same@x.io" }]));
-        Assert.Null(db.Users.GetByEmail("same@x.io"));
+        Assert.Null(db.Users.ByEmail.Get("same@x.io"));
         Assert.Equal(1, db.Users.Count());
         Assert.Throws<ArgumentNullException>(() => db.Users.PutMany([U(7), null!]));
         Assert.Null(db.Users.Get(7));
@@ -70,8 +70,8 @@ public abstract class BatchAndAsyncSuite
         Assert.Equal(3, db.Users.DeleteMany([2, 4, 4, 99, 5]));
         Assert.Equal([1, 3, 6], db.Users.All().Select(u => u.Id));
         Assert.Equal(3, db.Users.Count());
-        Assert.Equal([6], db.Users.FindByCity("Even").Select(u => u.Id));
-        Assert.Null(db.Users.GetByEmail("u2@x.io"));
+        Assert.Equal([6], db.Users.ByCity.Find("Even").Select(u => u.Id));
+        Assert.Null(db.Users.ByEmail.Get("u2@x.io"));
         Assert.Equal(0, db.Users.DeleteMany([]));
     }
 
@@ -92,14 +92,14 @@ public abstract class BatchAndAsyncSuite
 
         Assert.Equal("Ann", (await db.Users.GetAsync(1))!.Name);
         Assert.Null(await db.Users.GetAsync(4));
-        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Equal([1, 2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
         Assert.Equal(3, db.Users.Count());
         Assert.Equal(3, await db.Users.CountAsync());
 
         Assert.True(await db.Users.DeleteAsync(1));
         Assert.False(await db.Users.DeleteAsync(1));
-        Assert.Null(db.Users.GetByEmail("u1@x.io"));
-        Assert.Equal([2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Null(db.Users.ByEmail.Get("u1@x.io"));
+        Assert.Equal([2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
         Assert.Equal(2, db.Users.Count());
     }
 
@@ -128,7 +128,7 @@ public abstract class BatchAndAsyncSuite
         await db.Users.PutManyAsync([U(1, "Oslo"), U(2, "Oslo")]);
         await Assert.ThrowsAsync<SkvUniqueIndexException>(() => db.Users.PutManyAsync([U(3), U(4) with { Email = "u1@x.io" }]));
         Assert.Null(db.Users.Get(3));
-        Assert.Equal([1, 2], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Equal([1, 2], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public abstract class BatchAndAsyncSuite
         }
         Assert.Equal(7, failures);
         Assert.Equal(1, db.Users.Count());
-        Assert.NotNull(db.Users.GetByEmail("race@x.io"));
+        Assert.NotNull(db.Users.ByEmail.Get("race@x.io"));
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public abstract class BatchAndAsyncSuite
             db.Events.Put(tx, new Event(1, "a"));
             await tx.CommitAsync();
         }
-        Assert.Equal(1, db.Users.GetByEmail("u1@x.io")!.Id);
+        Assert.Equal(1, db.Users.ByEmail.Get("u1@x.io")!.Id);
         Assert.Equal("a", db.Events.Get(1)!.Kind);
 
         // a cancelled commit writes nothing
@@ -249,8 +249,8 @@ public abstract class BatchAndAsyncSuite
             Assert.Throws<SkvUniqueIndexException>(() => db.Users.PutMany(tx, [U(3) with { Email = "u1@x.io" }]));
             await tx.CommitAsync();
         }
-        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
-        Assert.Empty(db.Users.FindByCity("Oslo"));
+        Assert.Equal([1, 2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
+        Assert.Empty(db.Users.ByCity.Find("Oslo"));
         Assert.Equal(2, db.Users.Count());
         Assert.Equal(2, db.Events.Count());
         Assert.Null(db.Users.Get(3));

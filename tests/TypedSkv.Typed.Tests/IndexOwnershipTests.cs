@@ -48,16 +48,16 @@ namespace TypedSkv.Typed.Tests
             using var v2 = new PeopleV2Db(store);
             v1.People.Put(new PersonV1(1, "x@x"));   // no index entry: written before the index
             v2.People.Put(new PersonV2(2, "x@x"));   // takes the free value
-            Assert.Equal(2, v2.People.GetByEmail("x@x")!.Id);
+            Assert.Equal(2, v2.People.ByEmail.Get("x@x")!.Id);
 
             v2.People.Delete(1);
-            Assert.Equal(2, v2.People.GetByEmail("x@x")!.Id);
+            Assert.Equal(2, v2.People.ByEmail.Get("x@x")!.Id);
             Assert.Throws<SkvUniqueIndexException>(() => v2.People.Put(new PersonV2(3, "x@x")));
 
             v1.People.Put(new PersonV1(4, "x@x"));
             v2.People.Put(new PersonV2(4, "other@x")); // update of the old record: record 2 keeps its entry
-            Assert.Equal(2, v2.People.GetByEmail("x@x")!.Id);
-            Assert.Equal(4, v2.People.GetByEmail("other@x")!.Id);
+            Assert.Equal(2, v2.People.ByEmail.Get("x@x")!.Id);
+            Assert.Equal(4, v2.People.ByEmail.Get("other@x")!.Id);
         }
 
         [Fact]
@@ -71,9 +71,9 @@ namespace TypedSkv.Typed.Tests
                 db.Wallets.Put(tx, new Wallet { Id = 2, Email = "two@x", Balance = 1 });
                 tx.Commit();
             }
-            Assert.Equal(1, db.Wallets.GetByEmail("old@x")!.Id);
-            Assert.Null(db.Wallets.GetByEmail("new@x"));
-            Assert.Equal(2, db.Wallets.GetByEmail("two@x")!.Id);
+            Assert.Equal(1, db.Wallets.ByEmail.Get("old@x")!.Id);
+            Assert.Null(db.Wallets.ByEmail.Get("new@x"));
+            Assert.Equal(2, db.Wallets.ByEmail.Get("two@x")!.Id);
         }
 
         [Fact]
@@ -89,8 +89,8 @@ namespace TypedSkv.Typed.Tests
 
             v2.Accounts.Put(new AccountV2(1, "ann@new", PlanV2.Premium));
             Assert.Equal(PlanV2.Premium, v2.Accounts.Get(1)!.Plan);
-            Assert.Equal(1, v2.Accounts.GetByEmail("ann@new")!.Id);
-            Assert.Null(v2.Accounts.GetByEmail("ann@x")); // the old entry went with the old record
+            Assert.Equal(1, v2.Accounts.ByEmail.Get("ann@new")!.Id);
+            Assert.Null(v2.Accounts.ByEmail.Get("ann@x")); // the old entry went with the old record
 
             Assert.True(v2.Accounts.Delete(2));
             Assert.False(store.ContainsKey("accounts#email/bob@x"));

@@ -14,7 +14,7 @@ public sealed class IndexQueryTests : IDisposable
         int[] versions = [5, -3, 7, 5, 12, 0, 5, int.MaxValue, int.MinValue];
         for (int i = 0; i < versions.Length; i++) db.Docs.Put(new Doc($"d{i}", "", versions[i]));
 
-        var all = db.Docs.RangeByVersion(-3, 8);
+        var all = db.Docs.ByVersion.Range(-3, 8);
         Assert.Null(all.Next);
         Assert.Equal([-3, 0, 5, 5, 5, 7], all.Items.Select(d => d.Version));
         Assert.Equal(["d1", "d5", "d0", "d3", "d6", "d2"], all.Items.Select(d => d.Path));
@@ -23,13 +23,13 @@ public sealed class IndexQueryTests : IDisposable
         SkvIndexCursor? after = null;
         do
         {
-            var page = db.Docs.RangeByVersion(int.MinValue, int.MaxValue, limit: 2, after: after);
+            var page = db.Docs.ByVersion.Range(int.MinValue, int.MaxValue, limit: 2, after: after);
             pages.Add(page.Items.Select(d => d.Path).ToList());
             after = page.Next;
             if (pages.Count == 2) db.Docs.Put(new Doc("a-new", "", 1)); // written behind the cursor: not seen
         } while (after is not null);
         Assert.Equal([["d8", "d1"], ["d5", "d0"], ["d3", "d6"], ["d2", "d4"]], pages);
-        Assert.Empty(db.Docs.RangeByVersion(8, 8).Items);
+        Assert.Empty(db.Docs.ByVersion.Range(8, 8).Items);
     }
 
     [Fact]
@@ -42,17 +42,17 @@ public sealed class IndexQueryTests : IDisposable
         db.Users.Put(new User(4, "Dee", "dee@x.io", "Rome"));
         db.Users.Put(new User(5, "Eve", "eve@x.io"));
 
-        Assert.Equal([3, 1], db.Users.RangeByCity("Osl", "Oslo2").Items.Select(u => u.Id));
-        Assert.Equal([3, 1, 2], db.Users.RangeByCity("O", "P").Items.Select(u => u.Id));
-        Assert.Equal([2, 3], db.Users.RangeByEmail("b", "d").Items.Select(u => u.Id));
+        Assert.Equal([3, 1], db.Users.ByCity.Range("Osl", "Oslo2").Items.Select(u => u.Id));
+        Assert.Equal([3, 1, 2], db.Users.ByCity.Range("O", "P").Items.Select(u => u.Id));
+        Assert.Equal([2, 3], db.Users.ByEmail.Range("b", "d").Items.Select(u => u.Id));
 
-        Assert.True(db.Users.ExistsByEmail("ann@x.io"));
-        Assert.False(db.Users.ExistsByEmail("ann@x.i"));
-        Assert.True(db.Users.ExistsByCity("Osl"));
-        Assert.False(db.Users.ExistsByCity("Os"));     // a value's prefix is not the value
+        Assert.True(db.Users.ByEmail.Exists("ann@x.io"));
+        Assert.False(db.Users.ByEmail.Exists("ann@x.i"));
+        Assert.True(db.Users.ByCity.Exists("Osl"));
+        Assert.False(db.Users.ByCity.Exists("Os"));     // a value's prefix is not the value
         db.Users.Delete(3);
-        Assert.False(db.Users.ExistsByCity("Osl"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => db.Users.RangeByCity("A", "Z", limit: 0));
-        Assert.Throws<ArgumentException>(() => db.Users.RangeByCity("A", "Z", after: new SkvIndexCursor("docs#version/1"u8.ToArray())));
+        Assert.False(db.Users.ByCity.Exists("Osl"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => db.Users.ByCity.Range("A", "Z", limit: 0));
+        Assert.Throws<ArgumentException>(() => db.Users.ByCity.Range("A", "Z", after: new SkvIndexCursor("docs#version/1"u8.ToArray())));
     }
 }

@@ -31,9 +31,9 @@ public class PackTests
         using (var db = ShopDb.Open(path))
         {
             Product? pen = db.Products.Get("p-1");
-            var kitchen = db.Products.FindByCategoryName("Kitchen");
+            var kitchen = db.Products.ByCategoryName.Find("Kitchen");
             var p = db.Products.Prefix("p-").Select(x => x.Id);
-            Console.WriteLine($"{pen?.Name} {string.Join(",", kitchen.Select(k => k.Id))} {string.Join(",", p)} {db.Products.GetBySku("SKU-MUG")?.Name}");
+            Console.WriteLine($"{pen?.Name} {string.Join(",", kitchen.Select(k => k.Id))} {string.Join(",", p)} {db.Products.BySku.Get("SKU-MUG")?.Name}");
         }
 
         /// <summary>Product category.</summary>

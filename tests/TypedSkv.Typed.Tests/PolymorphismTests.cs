@@ -165,7 +165,7 @@ namespace TypedSkv.Typed.Tests
             _db.Animals.Put(new Dog(2, "Rex", Good: true));
             Assert.Equal(new Dog(2, "Rex", true), _db.Animals.Get(2));
             Assert.Equal(typeof(Animal), _db.Animals.Get(1)!.GetType());
-            Assert.IsType<Dog>(Assert.Single(_db.Animals.FindByName("Rex")));
+            Assert.IsType<Dog>(Assert.Single(_db.Animals.ByName.Find("Rex")));
             Assert.Equal(2, _db.Animals.Count());
             Assert.Empty(_db.Animals.FindUnknownProperties()); // a derived type's own properties ("good") are known
         }

@@ -45,7 +45,7 @@ public sealed class SchemaRegressionTests : IDisposable
         {
             var v2 = new ReleaseTwoDb(store);
             // before the fix: null (the index had no entries for old records)
-            Assert.Equal(1, v2.Members.GetByEmail("ann@x.io")?.Id);
+            Assert.Equal(1, v2.Members.ByEmail.Get("ann@x.io")?.Id);
             // before the fix: accepted, a second record with the same email
             Assert.Throws<SkvUniqueIndexException>(() => v2.Members.Put(new MemberV2(3, "bob@x.io")));
         }
@@ -64,7 +64,7 @@ public sealed class SchemaRegressionTests : IDisposable
         {
             var v2 = new ReleaseTwoDb(store);
             // before the fix: null, a wrong answer (two records have this email)
-            var e = Assert.ThrowsAny<SkvException>(() => v2.Members.GetByEmail("same@x.io"));
+            var e = Assert.ThrowsAny<SkvException>(() => v2.Members.ByEmail.Get("same@x.io"));
             Assert.Contains("members", e.Message);
             Assert.Contains("email", e.Message);
         }

@@ -87,26 +87,26 @@ public sealed class SchemaTests : IDisposable
         }
         using (var readOnly = ReleaseTwoDb.OpenReadOnly(_temp.Path))
         {
-            var e = Assert.Throws<SkvIndexNotBuiltException>(() => readOnly.Members.GetByEmail("same@x.io"));
+            var e = Assert.Throws<SkvIndexNotBuiltException>(() => readOnly.Members.ByEmail.Get("same@x.io"));
             Assert.Equal("email", e.Index);
             Assert.Equal(["email"], readOnly.Members.PendingIndexes);
         }
         using (var store = OpenStore())
         {
             var v2 = new ReleaseTwoDb(store);  // the build at open fails on the duplicate; the database opens anyway
-            var e = Assert.Throws<SkvIndexNotBuiltException>(() => v2.Members.GetByEmail("same@x.io"));
+            var e = Assert.Throws<SkvIndexNotBuiltException>(() => v2.Members.ByEmail.Get("same@x.io"));
             Assert.IsType<SkvUniqueIndexException>(e.InnerException);
             Assert.Throws<SkvUniqueIndexException>(() => v2.BuildPendingIndexes());
 
             v2.Members.Put(new MemberV2(2, "other@x.io"));    // fix the data
             Assert.Equal(2, v2.BuildPendingIndexes());
             Assert.Empty(v2.Members.PendingIndexes);
-            Assert.Equal(2, v2.Members.GetByEmail("other@x.io")!.Id);
-            Assert.Equal(1, v2.Members.GetByEmail("same@x.io")!.Id);
+            Assert.Equal(2, v2.Members.ByEmail.Get("other@x.io")!.Id);
+            Assert.Equal(1, v2.Members.ByEmail.Get("same@x.io")!.Id);
         }
         using (var readOnly = ReleaseTwoDb.OpenReadOnly(_temp.Path))
         {
-            Assert.Equal(1, readOnly.Members.GetByEmail("same@x.io")!.Id); // built state is stored
+            Assert.Equal(1, readOnly.Members.ByEmail.Get("same@x.io")!.Id); // built state is stored
         }
     }
 
@@ -116,7 +116,7 @@ public sealed class SchemaTests : IDisposable
         using var store = OpenStore();
         var v2 = new ReleaseTwoDb(store);
         v2.Members.Put(new MemberV2(1, "ann@x.io"));
-        Assert.Equal(1, v2.Members.GetByEmail("ann@x.io")!.Id);
+        Assert.Equal(1, v2.Members.ByEmail.Get("ann@x.io")!.Id);
 
         // an older release writes without maintaining the index it does not know
         var v1 = new ReleaseOneDb(store);
@@ -124,9 +124,9 @@ public sealed class SchemaTests : IDisposable
         v1.Members.Put(new MemberV1(2, "bob@x.io"));
 
         var reopened = new ReleaseTwoDb(store);
-        Assert.Null(reopened.Members.GetByEmail("ann@x.io"));
-        Assert.Equal(1, reopened.Members.GetByEmail("ann@new.io")!.Id);
-        Assert.Equal(2, reopened.Members.GetByEmail("bob@x.io")!.Id);
+        Assert.Null(reopened.Members.ByEmail.Get("ann@x.io"));
+        Assert.Equal(1, reopened.Members.ByEmail.Get("ann@new.io")!.Id);
+        Assert.Equal(2, reopened.Members.ByEmail.Get("bob@x.io")!.Id);
     }
 
     [Fact]

@@ -25,15 +25,15 @@ public class StoreCopyAndConcurrencyTests
             foreach (var entry in db.Store.ScanPrefix(db.Users.KeyPrefix)) prefixOnly.Store.Put(entry.Key.Span, entry.GetValue());
 
             Assert.Equal(db.Users.All(), copy.Users.All());
-            Assert.Equal(db.Users.FindByCity("A"), copy.Users.FindByCity("A"));
-            Assert.Equal(db.Users.GetByEmail("7@x"), copy.Users.GetByEmail("7@x"));
+            Assert.Equal(db.Users.ByCity.Find("A"), copy.Users.ByCity.Find("A"));
+            Assert.Equal(db.Users.ByEmail.Get("7@x"), copy.Users.ByEmail.Get("7@x"));
             Assert.Equal(db.Lines.All(), copy.Lines.All());
 
             Assert.Equal(db.Users.All(), prefixOnly.Users.All());
-            Assert.Empty(prefixOnly.Users.FindByCity("A"));
+            Assert.Empty(prefixOnly.Users.ByCity.Find("A"));
             Assert.Equal(100, prefixOnly.Users.RebuildIndexes());
-            Assert.Equal(db.Users.FindByCity("A"), prefixOnly.Users.FindByCity("A"));
-            Assert.Equal(db.Users.GetByEmail("7@x"), prefixOnly.Users.GetByEmail("7@x"));
+            Assert.Equal(db.Users.ByCity.Find("A"), prefixOnly.Users.ByCity.Find("A"));
+            Assert.Equal(db.Users.ByEmail.Get("7@x"), prefixOnly.Users.ByEmail.Get("7@x"));
         }
     }
 
@@ -63,13 +63,13 @@ public class StoreCopyAndConcurrencyTests
                     Assert.Equal(id, user.Id);
                     Assert.Equal($"{id}@x", user.Email);
                 }
-                if (db.Users.GetByEmail($"{id}@x") is { } byMail) Assert.Equal(id, byMail.Id);
+                if (db.Users.ByEmail.Get($"{id}@x") is { } byMail) Assert.Equal(id, byMail.Id);
                 if (db.Events.Get(id) is { } ev) Assert.Equal("e" + id, ev.Kind);
             }
         })).ToArray();
         await Task.WhenAll([.. writers, .. readers]);
 
         Assert.Equal(3 * PerThread, db.Users.Count());
-        for (int t = 0; t < 3; t++) Assert.Equal(PerThread, db.Users.FindByCity("T" + t).Count);
+        for (int t = 0; t < 3; t++) Assert.Equal(PerThread, db.Users.ByCity.Find("T" + t).Count);
     }
 }

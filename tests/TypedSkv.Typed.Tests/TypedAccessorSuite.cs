@@ -32,7 +32,7 @@ public abstract class TypedAccessorSuite
         Assert.Throws<SkvKeyNotFoundException>(() => db.Users.Update(new User(2, "Bob", "bob@x.io")));
         Assert.False(db.Users.TryUpdate(new User(2, "Bob", "bob@x.io")));
         Assert.False(db.Users.Contains(2));
-        Assert.Null(db.Users.GetByEmail("bob@x.io"));
+        Assert.Null(db.Users.ByEmail.Get("bob@x.io"));
 
         Assert.True(db.Users.TryGet(1, out var got));
         Assert.Equal("Anna", got.Name);
@@ -85,18 +85,18 @@ public abstract class TypedAccessorSuite
         using var db = Open();
         db.Users.Put(new User(1, "Ann", "ann@x.io"));
         db.Users.Put(new User(2, "Bob", "bob@x.io"));
-        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
+        Assert.Equal(1, db.Users.ByEmail.Get("ann@x.io")!.Id);
 
         db.Users.Put(new User(1, "Ann", "ann@new.io"));
-        Assert.Null(db.Users.GetByEmail("ann@x.io"));
-        Assert.Equal(1, db.Users.GetByEmail("ann@new.io")!.Id);
+        Assert.Null(db.Users.ByEmail.Get("ann@x.io"));
+        Assert.Equal(1, db.Users.ByEmail.Get("ann@new.io")!.Id);
 
         db.Users.Delete(1);
-        Assert.Null(db.Users.GetByEmail("ann@new.io"));
-        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
+        Assert.Null(db.Users.ByEmail.Get("ann@new.io"));
+        Assert.Equal(2, db.Users.ByEmail.Get("bob@x.io")!.Id);
 
         db.Users.Put(new User(3, "Cid", "ann@new.io"));
-        Assert.Equal(3, db.Users.GetByEmail("ann@new.io")!.Id);
+        Assert.Equal(3, db.Users.ByEmail.Get("ann@new.io")!.Id);
     }
 
     [Fact]
@@ -115,8 +115,8 @@ public abstract class TypedAccessorSuite
 
         Assert.Equal(keys, KeyCount(db));
         Assert.Equal(new User(2, "Bob", "bob@x.io", "Rome"), db.Users.Get(2));
-        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
-        Assert.Equal([2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Equal(2, db.Users.ByEmail.Get("bob@x.io")!.Id);
+        Assert.Equal([2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
         Assert.False(db.Users.Contains(3));
     }
 
@@ -131,22 +131,22 @@ public abstract class TypedAccessorSuite
         db.Users.Put(new User(5, "E", "e@x", "Oslo\0x"));
         db.Users.Put(new User(6, "F", "f@x", "Osl"));
 
-        Assert.Equal([1, 3], db.Users.FindByCity("Oslo").Select(u => u.Id));
-        Assert.Equal([5], db.Users.FindByCity("Oslo\0x").Select(u => u.Id));
-        Assert.Equal([6], db.Users.FindByCity("Osl").Select(u => u.Id));
+        Assert.Equal([1, 3], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
+        Assert.Equal([5], db.Users.ByCity.Find("Oslo\0x").Select(u => u.Id));
+        Assert.Equal([6], db.Users.ByCity.Find("Osl").Select(u => u.Id));
 
         db.Users.Put(new User(1, "A", "a@x", "Rome"));
-        Assert.Equal([3], db.Users.FindByCity("Oslo").Select(u => u.Id));
-        Assert.Equal([1, 2], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Equal([3], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
+        Assert.Equal([1, 2], db.Users.ByCity.Find("Rome").Select(u => u.Id));
 
         db.Users.Delete(2);
-        Assert.Equal([1], db.Users.FindByCity("Rome").Select(u => u.Id));
+        Assert.Equal([1], db.Users.ByCity.Find("Rome").Select(u => u.Id));
 
         db.Docs.Put(new Doc("x", "", 2));
         db.Docs.Put(new Doc("y", "", -2));
         db.Docs.Put(new Doc("z", "", 2));
-        Assert.Equal(["x", "z"], db.Docs.FindByVersion(2).Select(d => d.Path));
-        Assert.Equal(["y"], db.Docs.FindByVersion(-2).Select(d => d.Path));
+        Assert.Equal(["x", "z"], db.Docs.ByVersion.Find(2).Select(d => d.Path));
+        Assert.Equal(["y"], db.Docs.ByVersion.Find(-2).Select(d => d.Path));
     }
 
     [Fact]
@@ -161,11 +161,11 @@ public abstract class TypedAccessorSuite
         using (var db = Open(fresh: false))
         {
             Assert.Equal(Enumerable.Range(-4, 9), db.Users.All().Select(u => u.Id));
-            Assert.Equal("zero", db.Users.GetByEmail("zero@x")!.Name);
-            Assert.Null(db.Users.GetByEmail("0@x"));
-            Assert.Null(db.Users.GetByEmail("-5@x"));
-            Assert.Equal([-4, -2, 2, 4], db.Users.FindByCity("Even").Select(u => u.Id));
-            Assert.Equal([-3, -1, 0, 1, 3], db.Users.FindByCity("Odd").Select(u => u.Id));
+            Assert.Equal("zero", db.Users.ByEmail.Get("zero@x")!.Name);
+            Assert.Null(db.Users.ByEmail.Get("0@x"));
+            Assert.Null(db.Users.ByEmail.Get("-5@x"));
+            Assert.Equal([-4, -2, 2, 4], db.Users.ByCity.Find("Even").Select(u => u.Id));
+            Assert.Equal([-3, -1, 0, 1, 3], db.Users.ByCity.Find("Odd").Select(u => u.Id));
         }
     }
 
@@ -178,7 +178,7 @@ public abstract class TypedAccessorSuite
             db.Users.Put(tx, new User(1, "Ann", "ann@x.io"));
             db.Events.Insert(tx, new Event(1, "user-created"));
             Assert.Equal("Ann", db.Users.Get(tx, 1)!.Name);
-            Assert.Equal(1, db.Users.GetByEmail(tx, "ann@x.io")!.Id);
+            Assert.Equal(1, db.Users.ByEmail.Get(tx, "ann@x.io")!.Id);
             Assert.Null(db.Users.Get(1));
             tx.Commit();
         }
@@ -190,7 +190,7 @@ public abstract class TypedAccessorSuite
             db.Users.Delete(tx, 1);
             db.Events.Update(tx, new Event(1, "changed"));
         }
-        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
+        Assert.Equal(1, db.Users.ByEmail.Get("ann@x.io")!.Id);
         Assert.Equal("user-created", db.Events.Get(1)!.Kind);
 
         using (var tx = db.BeginWrite())
@@ -199,7 +199,7 @@ public abstract class TypedAccessorSuite
             Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(tx, new User(3, "Cid", "bob@x.io")));
             tx.Commit();
         }
-        Assert.Equal(2, db.Users.GetByEmail("bob@x.io")!.Id);
+        Assert.Equal(2, db.Users.ByEmail.Get("bob@x.io")!.Id);
         Assert.False(db.Users.Contains(3));
     }
 
@@ -216,27 +216,27 @@ public abstract class TypedAccessorSuite
             db.Users.Put(tx, new User(1, "Ann", "ann@x.io", "Bergen"));    // moved out of Oslo
             db.Users.Delete(tx, 2);                                        // Rome emptied
 
-            Assert.Equal([3, 4], db.Users.FindByCity(tx, "Oslo").Select(u => u.Id));
-            Assert.Equal([1, 3], db.Users.FindByCity("Oslo").Select(u => u.Id)); // outside: the committed state
-            Assert.True(db.Users.ExistsByCity(tx, "Bergen"));
-            Assert.False(db.Users.ExistsByCity("Bergen"));
-            Assert.False(db.Users.ExistsByCity(tx, "Rome"));
-            Assert.True(db.Users.ExistsByCity("Rome"));
-            Assert.True(db.Users.ExistsByEmail(tx, "dag@x.io"));
-            Assert.False(db.Users.ExistsByEmail(tx, "bob@x.io"));
+            Assert.Equal([3, 4], db.Users.ByCity.Find(tx, "Oslo").Select(u => u.Id));
+            Assert.Equal([1, 3], db.Users.ByCity.Find("Oslo").Select(u => u.Id)); // outside: the committed state
+            Assert.True(db.Users.ByCity.Exists(tx, "Bergen"));
+            Assert.False(db.Users.ByCity.Exists("Bergen"));
+            Assert.False(db.Users.ByCity.Exists(tx, "Rome"));
+            Assert.True(db.Users.ByCity.Exists("Rome"));
+            Assert.True(db.Users.ByEmail.Exists(tx, "dag@x.io"));
+            Assert.False(db.Users.ByEmail.Exists(tx, "bob@x.io"));
 
             // ordered by the index, paged, with the transaction's writes in their places
-            var page = db.Users.RangeByCity(tx, "A", "P", limit: 2);
+            var page = db.Users.ByCity.Range(tx, "A", "P", limit: 2);
             Assert.Equal([1, 3], page.Items.Select(u => u.Id)); // Bergen, then Oslo in key order
             Assert.NotNull(page.Next);
-            page = db.Users.RangeByCity(tx, "A", "P", limit: 2, after: page.Next);
+            page = db.Users.ByCity.Range(tx, "A", "P", limit: 2, after: page.Next);
             Assert.Equal([4], page.Items.Select(u => u.Id));
             Assert.Null(page.Next);
-            Assert.Equal([1, 3, 2], db.Users.RangeByCity("A", "Z").Items.Select(u => u.Id));
-            Assert.Equal(["ann@x.io", "cid@x.io", "dag@x.io"], db.Users.RangeByEmail(tx, "a", "z").Items.Select(u => u.Email));
+            Assert.Equal([1, 3, 2], db.Users.ByCity.Range("A", "Z").Items.Select(u => u.Id));
+            Assert.Equal(["ann@x.io", "cid@x.io", "dag@x.io"], db.Users.ByEmail.Range(tx, "a", "z").Items.Select(u => u.Email));
             tx.Commit();
         }
-        Assert.Equal([3, 4], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Equal([3, 4], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
     }
 
     [Fact]
@@ -269,11 +269,11 @@ public abstract class TypedAccessorSuite
         using var db = Open();
         RawPut(db, "users/0000000001", """{"id":1,"name":"Ann","email":"ann@x.io","city":"Oslo"}""");
         RawPut(db, "users/0000000002", """{"id":2,"name":"Bob","email":"bob@x.io","city":"Oslo"}""");
-        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+        Assert.Null(db.Users.ByEmail.Get("ann@x.io"));
 
         db.Users.Put(db.Users.Get(1)! with { Name = "Anna" });
-        Assert.Equal("Anna", db.Users.GetByEmail("ann@x.io")!.Name);
-        Assert.Equal([1], db.Users.FindByCity("Oslo").Select(u => u.Id));
+        Assert.Equal("Anna", db.Users.ByEmail.Get("ann@x.io")!.Name);
+        Assert.Equal([1], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
 
         RawPut(db, "users/0000000003", """{"id":3,"name":"Cid","email":"ann@x.io"}""");
         Assert.Throws<SkvUniqueIndexException>(() => db.Users.Put(db.Users.Get(3)!));
@@ -287,12 +287,12 @@ public abstract class TypedAccessorSuite
         db.Users.Put(new User(2, "Bob", "bob@x.io"));
         foreach (var key in db.Storage.ScanPrefix(Encoding.UTF8.GetBytes(db.Users.IndexKeyPrefix)).Select(e => e.Key.ToArray()).ToList()) db.Storage.Delete(key);
         RawPut(db, "users#email/ghost@x.io", "users/0000000009");
-        Assert.Null(db.Users.GetByEmail("ann@x.io"));
+        Assert.Null(db.Users.ByEmail.Get("ann@x.io"));
 
         Assert.Equal(3, db.Users.RebuildIndexes());
-        Assert.Equal(1, db.Users.GetByEmail("ann@x.io")!.Id);
-        Assert.Equal([1], db.Users.FindByCity("Oslo").Select(u => u.Id));
-        Assert.Null(db.Users.GetByEmail("ghost@x.io"));
+        Assert.Equal(1, db.Users.ByEmail.Get("ann@x.io")!.Id);
+        Assert.Equal([1], db.Users.ByCity.Find("Oslo").Select(u => u.Id));
+        Assert.Null(db.Users.ByEmail.Get("ghost@x.io"));
     }
 
     [Fact]
