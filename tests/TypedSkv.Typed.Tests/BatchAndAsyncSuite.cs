@@ -13,6 +13,42 @@ public abstract class BatchAndAsyncSuite
     private static User U(int id, string? city = null) => new(id, "user" + id, $"u{id}@x.io", city);
 
     [Fact]
+    public async Task Async_index_lookups_answer_as_the_synchronous_ones()
+    {
+        using var db = Open();
+        for (int i = 1; i <= 7; i++) db.Users.Put(U(i, i % 2 == 0 ? "Oslo" : i < 5 ? "Bergen" : "Rome"));
+        db.Users.Put(U(8) with { Email = "u1@x.io.extra" }); // a longer unique value beside u1@x.io
+
+        Assert.Equal([2, 4, 6], (await db.Users.ByCity.FindAsync("Oslo")).Select(u => u.Id));
+        Assert.Equal(db.Users.ByCity.Find("Bergen").Select(u => u.Id), (await db.Users.ByCity.FindAsync("Bergen")).Select(u => u.Id));
+        Assert.Empty(await db.Users.ByCity.FindAsync("Osl"));
+        Assert.Equal(1, (await db.Users.ByEmail.GetAsync("u1@x.io"))!.Id);
+        Assert.Equal([1], (await db.Users.ByEmail.FindAsync("u1@x.io")).Select(u => u.Id));
+        Assert.Null(await db.Users.ByEmail.GetAsync("nobody@x.io"));
+        Assert.True(await db.Users.ByCity.ExistsAsync("Rome"));
+        Assert.False(await db.Users.ByCity.ExistsAsync("Paris"));
+        Assert.True(await db.Users.ByEmail.ExistsAsync("u8@x.io") == false && await db.Users.ByEmail.ExistsAsync("u1@x.io.extra"));
+
+        var page = await db.Users.ByCity.RangeAsync("A", "Z", limit: 4);
+        Assert.Equal(["Bergen", "Bergen", "Oslo", "Oslo"], page.Items.Select(u => u.City));
+        var rest = await db.Users.ByCity.RangeAsync("A", "Z", after: page.Next);
+        Assert.Null(rest.Next);
+        Assert.Equal(db.Users.ByCity.Range("A", "Z").Items.Select(u => u.Id), page.Items.Concat(rest.Items).Select(u => u.Id));
+    }
+
+    [Fact]
+    public void Find_on_a_unique_index_returns_that_value_only_not_longer_values_it_is_a_prefix_of()
+    {
+        using var db = Open();
+        db.Users.Put(U(1) with { Email = "a@x" });
+        db.Users.Put(U(2) with { Email = "a@x.io" });
+        Assert.Equal([1], db.Users.ByEmail.Find("a@x").Select(u => u.Id));
+        using var tx = db.BeginWrite();
+        Assert.Equal([1], db.Users.ByEmail.Find(tx, "a@x").Select(u => u.Id));
+        Assert.Equal(2, db.Users.ByEmail.Get(tx, "a@x.io")!.Id);
+    }
+
+    [Fact]
     public void GetMany_returns_the_records_in_the_order_of_the_keys_with_null_for_missing_ones()
     {
         using var db = Open();

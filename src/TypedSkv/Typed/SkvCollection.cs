@@ -8,7 +8,7 @@ namespace TypedSkv;
 /// <summary>
 /// Typed access to one collection of a store: records of type <typeparamref name="T"/> stored as UTF-8 JSON
 /// under the keys <c>collection/</c> + encoded key. Generated database classes derive one class per record
-/// type from it and add index lookups (<c>GetByX</c>/<c>FindByX</c>) and key-part scans.
+/// type from it and add index accessors (<c>ByX</c>: <see cref="SkvIndex{T, TValue}"/>) and key-part scans.
 /// </summary>
 /// <remarks>
 /// Secondary index entries live under <c>collection#index/</c> and are written in the same transaction as
