@@ -331,7 +331,7 @@ namespace TypedSkv.Generators
                 for (int i = 0; i < type.Members.Count; i++)
                 {
                     MemberSpec member = type.Members[i];
-                    string read = $"p{i} = {ReadCall(types[member.TypeId])}{(member.IsValueType ? "" : "!")};";
+                    string read = $"p{i} = {ReadCall(types[member.TypeId])};"; // no "!": the file has nullable warnings off
                     if (track && member.InitializerSet) read = $"{{ {read} s{i} = true; }}";
                     w.WriteLine($"{(i == 0 ? "" : "else ")}if (m == {i.ToString(System.Globalization.CultureInfo.InvariantCulture)}) {read}");
                 }
@@ -430,7 +430,7 @@ namespace TypedSkv.Generators
                 w.WriteLine($"if (!StartArray(ref reader, {ShownName(type)})) return {(immutable ? "default" : "null")};");
                 string collection = type.Kind == TypeSpecKind.Set ? "global::System.Collections.Generic.HashSet" : "global::System.Collections.Generic.List";
                 w.WriteLine($"var list = new {collection}<{type.ElementType}>();");
-                w.WriteLine($"while (NextElement(ref reader)) list.Add({ReadCall(element)}{(element.IsValueType ? "" : "!")});");
+                w.WriteLine($"while (NextElement(ref reader)) list.Add({ReadCall(element)});");
                 w.WriteLine(type.Kind == TypeSpecKind.Array ? "return list.ToArray();"
                     : immutable ? $"return global::System.Collections.Immutable.ImmutableArray.CreateRange(list);"
                     : "return list;");
@@ -448,7 +448,7 @@ namespace TypedSkv.Generators
                 w.OpenBlock($"public static {type.Type}? Read_{type.Id}(ref {Reader} reader)");
                 w.WriteLine($"if (!StartObject(ref reader, {ShownName(type)})) return null;");
                 w.WriteLine($"var map = new global::System.Collections.Generic.Dictionary<string, {type.ElementType}>();");
-                w.WriteLine($"while (reader.Read() && reader.TokenType != {TokenType}.EndObject) {{ string name = reader.GetString()!; reader.Read(); map[name] = {ReadCall(element)}{(element.IsValueType ? "" : "!")}; }}");
+                w.WriteLine($"while (reader.Read() && reader.TokenType != {TokenType}.EndObject) {{ string name = reader.GetString(); reader.Read(); map[name] = {ReadCall(element)}; }}");
                 w.WriteLine("return map;");
                 w.CloseBlock();
             }

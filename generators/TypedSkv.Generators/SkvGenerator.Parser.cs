@@ -1008,7 +1008,7 @@ namespace TypedSkv.Generators
             /// </summary>
             private static string MissingValue(ITypeSymbol type)
             {
-                if (type.NullableAnnotation != NullableAnnotation.NotAnnotated) return "default!";
+                if (type.NullableAnnotation != NullableAnnotation.NotAnnotated) return "default";
                 if (type.SpecialType == SpecialType.System_String) return "\"\"";
                 if (type is IArrayTypeSymbol { Rank: 1 } array)
                 {
@@ -1037,7 +1037,7 @@ namespace TypedSkv.Generators
                             return "new global::System.Collections.Generic.Dictionary<string, " + named.TypeArguments[1].ToDisplayString(s_typeFormat) + ">()";
                     }
                 }
-                return "default!";
+                return "default";
             }
 
             private static string Literal(object? value, ITypeSymbol type)
