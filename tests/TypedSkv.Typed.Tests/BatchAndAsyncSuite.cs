@@ -226,6 +226,23 @@ public abstract class BatchAndAsyncSuite
     }
 
     [Fact]
+    public async Task A_cancelled_async_index_lookup_throws_on_every_backend()
+    {
+        using var db = Open();
+        db.Users.Put(U(1, "Oslo"));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        // the embedded store answered these from its snapshot and ignored the token, unlike GetAsync and Redis
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByCity.FindAsync("Oslo", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByCity.ExistsAsync("Oslo", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByCity.RangeAsync("A", "Z", cancellationToken: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByEmail.GetAsync("u1@x.io", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByEmail.FindAsync("u1@x.io", cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await db.Users.ByEmail.ExistsAsync("u1@x.io", cancelled.Token));
+        Assert.Equal([1], (await db.Users.ByCity.FindAsync("Oslo")).Select(u => u.Id));
+    }
+
+    [Fact]
     public async Task A_transaction_commits_asynchronously_through_the_seam()
     {
         using var db = Open();

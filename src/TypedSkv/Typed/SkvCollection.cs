@@ -316,6 +316,7 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
     async ValueTask<List<T>> ISkvIndexHost<T>.FindAsync(int index, SkvKeyBuilder indexPrefix, CancellationToken cancellationToken)
     {
         var host = (ISkvIndexHost<T>)this;
+        cancellationToken.ThrowIfCancellationRequested(); // as every other async call, on the embedded store too
         if (_embedded is not null) return host.Find(null, index, indexPrefix);
         ThrowIfNotBuilt(index);
         var entries = new List<(byte[] IndexKey, byte[] RecordKey)>();
@@ -335,6 +336,7 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
     async ValueTask<bool> ISkvIndexHost<T>.ExistsAsync(int index, SkvKeyBuilder indexKey, CancellationToken cancellationToken)
     {
         var host = (ISkvIndexHost<T>)this;
+        cancellationToken.ThrowIfCancellationRequested(); // as every other async call, on the embedded store too
         if (_embedded is not null) return host.Exists(null, index, indexKey);
         ThrowIfNotBuilt(index);
         if (IndexUnique[index]) return await Storage.GetAsync(indexKey.ToArray(), cancellationToken).ConfigureAwait(false) is not null;
@@ -346,6 +348,7 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
         CancellationToken cancellationToken)
     {
         var host = (ISkvIndexHost<T>)this;
+        cancellationToken.ThrowIfCancellationRequested(); // as every other async call, on the embedded store too
         if (_embedded is not null) return host.Range(null, index, from, toExclusive, limit, after);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ThrowIfNotBuilt(index);
