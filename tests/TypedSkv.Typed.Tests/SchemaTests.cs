@@ -111,6 +111,38 @@ public sealed class SchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pending_index_refuses_every_lookup_before_checking_its_arguments()
+    {
+        using var store = OpenStore();
+        var v1 = new ReleaseOneDb(store);
+        v1.Members.Put(new MemberV1(1, "same@x.io"));
+        v1.Members.Put(new MemberV1(2, "same@x.io"));
+        var v2 = new ReleaseTwoDb(store); // the build fails on the duplicate: the index stays pending
+        var index = v2.Members.ByEmail;
+        var foreign = new SkvIndexCursor("elsewhere#x/"u8.ToArray()); // not a position in members: an ArgumentException once built
+        Assert.Throws<SkvIndexNotBuiltException>(() => index.Find("same@x.io"));
+        Assert.Throws<SkvIndexNotBuiltException>(() => index.Exists("same@x.io"));
+        Assert.Throws<SkvIndexNotBuiltException>(() => index.Range("a", "z"));
+        Assert.Throws<SkvIndexNotBuiltException>(() => index.Range("a", "z", after: foreign));
+        await Assert.ThrowsAsync<SkvIndexNotBuiltException>(async () => await index.FindAsync("same@x.io"));
+        await Assert.ThrowsAsync<SkvIndexNotBuiltException>(async () => await index.GetAsync("same@x.io"));
+        await Assert.ThrowsAsync<SkvIndexNotBuiltException>(async () => await index.ExistsAsync("same@x.io"));
+        await Assert.ThrowsAsync<SkvIndexNotBuiltException>(async () => await index.RangeAsync("a", "z", after: foreign));
+        using (ISkvWriteTransaction tx = store.BeginTransaction())
+        {
+            Assert.Throws<SkvIndexNotBuiltException>(() => index.Get(tx, "same@x.io"));
+            Assert.Throws<SkvIndexNotBuiltException>(() => index.Find(tx, "same@x.io"));
+            Assert.Throws<SkvIndexNotBuiltException>(() => index.Exists(tx, "same@x.io"));
+            Assert.Throws<SkvIndexNotBuiltException>(() => index.Range(tx, "a", "z", after: foreign));
+        }
+
+        v2.Members.Put(new MemberV2(2, "other@x.io"));
+        Assert.Equal(2, v2.BuildPendingIndexes());
+        Assert.Throws<ArgumentException>(() => index.Range("a", "z", after: foreign));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await index.RangeAsync("a", "z", after: foreign));
+    }
+
+    [Fact]
     public void An_index_written_past_by_a_model_without_it_is_rebuilt()
     {
         using var store = OpenStore();

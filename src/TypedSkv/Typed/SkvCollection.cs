@@ -274,9 +274,10 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
     SkvPage<T> ISkvIndexHost<T>.Range(ISkvWriteTransaction? transaction, int index, SkvKeyBuilder from, SkvKeyBuilder toExclusive, int limit, SkvIndexCursor? after)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        byte[] start = RangeStart(from, after), end = toExclusive.ToArray();
         return LookUp(transaction, index, source =>
         {
+            // the cursor is checked after the index (LookUp): a pending index throws SkvIndexNotBuiltException on every path
+            byte[] start = RangeStart(from, after), end = toExclusive.ToArray();
             // the page's index entries first (one more tells whether there is a next page), then their records
             var entries = new List<(byte[] IndexKey, byte[] RecordKey)>(Math.Min(limit, 256));
             bool more = false;
