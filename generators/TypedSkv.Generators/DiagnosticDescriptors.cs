@@ -184,5 +184,11 @@ namespace TypedSkv.Generators
             "Invalid [SkvDerivedType]",
             "[SkvDerivedType(typeof({1}), \"{2}\")] on '{0}' is invalid: {3}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Help("SKV028"));
+
+        public static readonly DiagnosticDescriptor InvalidStoredName = new DiagnosticDescriptor(
+            "SKV029",
+            "Stored name is not valid UTF-16",
+            "Property '{0}' of '{1}' is stored under a name with an unpaired surrogate, which cannot be written as JSON; fix its [SkvPropertyName]",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: Help("SKV029"));
     }
 }

@@ -652,6 +652,13 @@ namespace TypedSkv.Generators
 
                     Location location = property.Locations.FirstOrDefault(l => l.IsInSource) is not null ? IdentifierLocation(property) : referenceLocation;
                     string jsonName = JsonName(property);
+                    if (HasUnpairedSurrogate(jsonName))
+                    {
+                        // SkvJsonMembers pre-encodes the names (JsonEncodedText): it would throw when the codec is first used
+                        _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidStoredName, location, property.Name, type.Name));
+                        failed = true;
+                        continue;
+                    }
                     if (byJsonName.TryGetValue(jsonName, out IPropertySymbol? same))
                     {
                         _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateStoredName, location, same.Name, property.Name, type.Name, jsonName));
@@ -942,6 +949,16 @@ namespace TypedSkv.Generators
                     return node.GetLocation();
                 }
                 return symbol.Locations.FirstOrDefault() ?? Location.None;
+            }
+
+            private static bool HasUnpairedSurrogate(string text)
+            {
+                for (int i = 0; i < text.Length; i++)
+                {
+                    if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+                    else if (char.IsSurrogate(text[i])) return true;
+                }
+                return false;
             }
 
             private static string JsonName(IPropertySymbol property)

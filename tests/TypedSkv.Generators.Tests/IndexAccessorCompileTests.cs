@@ -72,3 +72,40 @@ public class IndexAccessorCompileTests
         return test.RunAsync();
     }
 }
+
+public class IndexAccessorAccessibilityTests
+{
+    [Fact]
+    public Task Internal_record_with_indexes_in_a_public_database() => VerifyDiagnosticsAsync("""
+        using System;
+        using TypedSkv;
+        namespace App;
+        [SkvRecord("secrets")]
+        internal sealed record Secret([property: SkvKey] int Id, [property: SkvIndex(Unique = true)] string Code, [property: SkvIndex] Guid? Owner);
+        [SkvDatabase(typeof(Secret))] public sealed partial class Db;
+        internal static class Use { public static object Run(Db db) => db.Secrets.ByCode.Get("c") ?? (object)db.Secrets.ByOwner.Find(Guid.Empty); }
+        """);
+}
+
+/// <summary>
+/// A stored name that is not valid UTF-16 cannot be written as JSON: with the names pre-encoded at start-up
+/// (SkvJsonMembers, JsonEncodedText) it compiled and then broke every collection of the database with a
+/// TypeInitializationException; before, its UTF-8 literal failed to compile inside generated code (CS9026).
+/// </summary>
+public class InvalidStoredNameTests
+{
+    [Fact]
+    public Task SKV029_property_name_with_a_lone_surrogate() => VerifyDiagnosticsAsync("""
+        using TypedSkv;
+        public sealed class Inner { [SkvPropertyName("b\uDC00")] public int {|#1:B|} { get; set; } }
+        [SkvRecord("users")]
+        public sealed record User([property: SkvKey] int Id, [property: SkvPropertyName("a\uD800")] string {|#0:Name|}, Inner Inner);
+        [SkvDatabase(typeof(User))] public sealed partial class Db;
+        """,
+        Diagnostic("SKV029").WithLocation(0).WithArguments("Name", "User"),
+        Diagnostic("SKV029").WithLocation(1).WithArguments("B", "Inner"));
+
+    [Fact]
+    public void The_runtime_refuses_such_a_name_when_the_members_table_is_built() =>
+        Assert.ThrowsAny<ArgumentException>(() => new TypedSkv.Typed.SkvJsonMembers(false, "id", "a\uD800"));
+}
