@@ -33,7 +33,34 @@ internal sealed class ServerLikeStorage(SkvStore store) : ISkvStorage
     public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive) => _inner.ScanRange(fromInclusive, toExclusive);
     public ISkvWriteTransaction BeginWrite() => _inner.BeginWrite();
     public ValueTask<ISkvWriteTransaction> BeginWriteAsync(CancellationToken cancellationToken = default) => _inner.BeginWriteAsync(cancellationToken);
-    public ISkvReadView OpenReadView() => _inner.OpenReadView();
+    /// <summary>With true, <see cref="OpenReadView"/> gives a live view, as Redis does (not a snapshot).</summary>
+    public bool LiveViews { get; set; }
+
+    /// <summary>Runs once, before the next read of a record key (users/...) through a live view.</summary>
+    public Action? BeforeRecordRead { get; set; }
+
+    public ISkvReadView OpenReadView() => LiveViews ? new LiveView(this) : _inner.OpenReadView();
+
+    private sealed class LiveView(ServerLikeStorage storage) : ISkvReadView
+    {
+        public bool IsPointInTime => false;
+        public long Count => storage.ScanPrefix([]).LongCount();
+
+        public bool TryGet(ReadOnlySpan<byte> key, [NotNullWhen(true)] out byte[]? value)
+        {
+            if (key.StartsWith("users/"u8) && storage.BeforeRecordRead is { } hook)
+            {
+                storage.BeforeRecordRead = null;
+                hook();
+            }
+            return storage.TryGet(key, out value);
+        }
+
+        public bool ContainsKey(ReadOnlySpan<byte> key) => storage.ContainsKey(key);
+        public IEnumerable<SkvEntry> ScanPrefix(ReadOnlySpan<byte> prefix) => storage.ScanPrefix(prefix);
+        public IEnumerable<SkvEntry> ScanRange(byte[]? fromInclusive, byte[]? toExclusive) => storage.ScanRange(fromInclusive, toExclusive);
+        public void Dispose() { }
+    }
     public ISkvRecordSink BeginRestore() => _inner.BeginRestore();
     public void Dispose() => _inner.Dispose();
 }
@@ -104,5 +131,25 @@ public sealed class ServerLikeIndexRaceTests : IDisposable
         Assert.Equal([3, 4, 5], rest.Items.Select(u => u.Id));
         Assert.Null(rest.Next);
         Assert.Equal(_db.Users.ByCity.Range("A", "Z").Items.Select(u => u.Id), (await _db.Users.ByCity.RangeAsync("A", "Z")).Items.Select(u => u.Id));
+    }
+
+    [Fact]
+    public void Sync_lookups_over_a_live_view_leave_out_a_record_that_changed_between_the_entry_and_record_reads()
+    {
+        // as the async lookups do: Find("Oslo") over Redis returned a record whose City was Rome
+        _storage.LiveViews = true;
+        _storage.BeforeRecordRead = () => _db.Users.Put(new User(2, "user2", "u2@x.io", "Rome"));
+        Assert.Equal([1, 3], _db.Users.ByCity.Find("Oslo").Select(u => u.Id));
+        Assert.All(_db.Users.ByCity.Find("Rome"), u => Assert.Equal("Rome", u.City));
+
+        _storage.BeforeRecordRead = () => _db.Users.Put(new User(1, "user1", "moved@x.io", "Oslo"));
+        Assert.Null(_db.Users.ByEmail.Get("u1@x.io"));
+        _storage.BeforeRecordRead = () => _db.Users.Put(new User(3, "user3", "moved3@x.io", "Oslo"));
+        Assert.Empty(_db.Users.ByEmail.Find("u3@x.io"));
+
+        // entries Oslo 1, 3 and Rome 2, 4, 5 are read first; then 5 moves to Bergen before the records are read
+        _storage.BeforeRecordRead = () => _db.Users.Put(new User(5, "user5", "u5@x.io", "Bergen"));
+        Assert.Equal([1, 3, 2, 4], _db.Users.ByCity.Range("O", "Z").Items.Select(u => u.Id));
+        Assert.Equal([5], _db.Users.ByCity.Range("A", "O").Items.Select(u => u.Id));
     }
 }

@@ -237,7 +237,7 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
 
     T? ISkvIndexHost<T>.GetUnique(ISkvWriteTransaction? transaction, int index, SkvKeyBuilder indexKey) =>
         LookUp(transaction, index, source => source.Reader.TryGet(indexKey.Span, out var recordKey)
-            && source.Reader.TryGet(recordKey, out var json) ? Decode(recordKey, json) : null);
+            && source.Reader.TryGet(recordKey, out var json) ? Indexed(index, indexKey.Span, recordKey, json) : null);
 
     /// <summary>The records the entries of one index value point to, in key order.</summary>
     List<T> ISkvIndexHost<T>.Find(ISkvWriteTransaction? transaction, int index, SkvKeyBuilder indexPrefix) =>
@@ -247,13 +247,14 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
             if (IndexUnique[index])
             {
                 // a unique entry's key is the value's key itself: a prefix scan would also meet longer string values
-                if (source.Reader.TryGet(indexPrefix.Span, out var recordKey) && source.Reader.TryGet(recordKey, out var one)) result.Add(Decode(recordKey, one));
+                if (source.Reader.TryGet(indexPrefix.Span, out var recordKey) && source.Reader.TryGet(recordKey, out var one)
+                    && Indexed(index, indexPrefix.Span, recordKey, one) is { } record) result.Add(record);
                 return result;
             }
             foreach (var entry in source.ScanPrefix(indexPrefix.Span))
             {
                 byte[] recordKey = entry.GetValue();
-                if (source.Reader.TryGet(recordKey, out var json)) result.Add(Decode(recordKey, json));
+                if (source.Reader.TryGet(recordKey, out var json) && Indexed(index, entry.Key.Span, recordKey, json) is { } record) result.Add(record);
             }
             return result;
         });
@@ -291,9 +292,9 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
                 entries.Add((entry.Key.ToArray(), entry.GetValue()));
             }
             var items = new List<T>(entries.Count);
-            foreach (var (_, recordKey) in entries)
+            foreach (var (indexKey, recordKey) in entries)
             {
-                if (source.Reader.TryGet(recordKey, out var json)) items.Add(Decode(recordKey, json));
+                if (source.Reader.TryGet(recordKey, out var json) && Indexed(index, indexKey, recordKey, json) is { } record) items.Add(record);
             }
             return new SkvPage<T>(items, more ? new SkvIndexCursor(entries[^1].IndexKey) : null);
         });
@@ -383,13 +384,28 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
         return result;
     }
 
+    /// <summary>
+    /// The record an index entry led to, or null when it no longer has that entry. The embedded store reads entry and
+    /// record from one snapshot (or under the write lock), so they agree; other storage reads live (Redis:
+    /// <see cref="ISkvReadView.IsPointInTime"/> is false), and the record may have changed between the two reads.
+    /// </summary>
+    private T? Indexed(int index, ReadOnlySpan<byte> indexKey, byte[] recordKey, byte[] json)
+    {
+        T record = Decode(recordKey, json);
+        return _embedded is not null || HasEntry(record, recordKey, index, indexKey) ? record : null;
+    }
+
     /// <summary>Whether <paramref name="record"/> (stored under <paramref name="recordKey"/>) has the entry <paramref name="indexKey"/> in index <paramref name="index"/>.</summary>
-    private bool HasEntry(T record, byte[] recordKey, int index, byte[] indexKey)
+    private bool HasEntry(T record, byte[] recordKey, int index, ReadOnlySpan<byte> indexKey)
     {
         var entries = new List<SkvIndexEntry>();
         AddIndexEntries(record, recordKey.AsSpan(_prefix.Length), entries);
         string member = IndexMembers[index];
-        return entries.Any(e => e.Index == member && e.Key.AsSpan().SequenceEqual(indexKey));
+        foreach (var e in entries)
+        {
+            if (e.Index == member && e.Key.AsSpan().SequenceEqual(indexKey)) return true;
+        }
+        return false;
     }
 
     /// <summary>A builder holding <c>collection#index/</c>, for generated index keys.</summary>
