@@ -453,8 +453,6 @@ namespace TypedSkv.Generators
                 w.CloseBlock();
             }
 
-            /// <summary>A generated parameter name that differs from the index parameter <paramref name="taken"/>.</summary>
-
             private static string Quote(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 
             private static string Id(string name) =>
