@@ -260,13 +260,23 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
         });
 
     /// <summary>Whether a unique index has the entry <paramref name="indexKey"/>, or a non-unique one an entry under that value's prefix.</summary>
-    bool ISkvIndexHost<T>.Exists(ISkvWriteTransaction? transaction, int index, SkvKeyBuilder indexKey) =>
-        LookUp(transaction, index, source =>
+    bool ISkvIndexHost<T>.Exists(ISkvWriteTransaction? transaction, int index, SkvKeyBuilder indexKey)
+    {
+        if (transaction is not null)
         {
-            if (IndexUnique[index]) return source.Reader.ContainsKey(indexKey.Span);
-            using var entries = source.ScanPrefix(indexKey.Span).GetEnumerator();
-            return entries.MoveNext();
-        });
+            return LookUp(transaction, index, source =>
+            {
+                if (IndexUnique[index]) return source.Reader.ContainsKey(indexKey.Span);
+                using var entries = source.ScanPrefix(indexKey.Span).GetEnumerator();
+                return entries.MoveNext();
+            });
+        }
+        // one read of the index entries alone: no snapshot needed
+        ThrowIfNotBuilt(index);
+        if (IndexUnique[index]) return Storage.ContainsKey(indexKey.Span);
+        using var found = Storage.ScanPrefix(indexKey.Span).GetEnumerator();
+        return found.MoveNext();
+    }
 
     /// <summary>
     /// The records whose index entries lie in [<paramref name="from"/>, <paramref name="toExclusive"/>), in index order
