@@ -23,7 +23,7 @@ public static class ChildRun
         _ => throw new ArgumentException("unknown system " + name),
     };
 
-    /// <summary>args: load|open system dir n [reads]</summary>
+    /// <summary>args: load|open system dir n [reads], or churn|compact|backup|verify TypedSkv dir n (<see cref="ScaleMaintenance"/>)</summary>
     public static int Run(string[] args, TextWriter output)
     {
         string system = args[1], dir = args[2];
@@ -32,6 +32,7 @@ public static class ChildRun
         {
             "load" => Load(system, dir, n),
             "open" => Open(system, dir, n, args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 0),
+            "churn" or "compact" or "backup" or "verify" when system == "TypedSkv" => ScaleMaintenance.Run(args[0], dir, n),
             _ => throw new ArgumentException("unknown child command " + args[0]),
         };
         output.WriteLine("RESULT " + string.Join(' ', result.Select(kv => $"{kv.Key}={kv.Value.ToString("R", CultureInfo.InvariantCulture)}")));

@@ -3,8 +3,9 @@ using TypedSkv.Benchmarks;
 
 // --quick [--n N] [--durable-n N] [--litedb-n N] [--systems A,B] [--backup-value-bytes B] [--no-backup]: one table of rates and ratios from one run.
 // --scale [--scale-max 10M|100M|N] [--scale-only N] [--systems A,B] [--reads R]: open time, memory and read rate at N = 1M, 10M (100M), one process per system
-//   (--scale-only: that N alone, e.g. the 100M run without repeating 1M and 10M).
-// --child load|open ...: one measurement of the above in its own process (started by them).
+//   [--maintenance] (--scale-only: that N alone, e.g. the 100M run without repeating 1M and 10M; --maintenance: then, for TypedSkv,
+//   delete/overwrite a fifth of the records, compact, back up and verify, a child process each).
+// --child load|open|churn|compact|backup|verify ...: one measurement of the above in its own process (started by them).
 // anything else: BenchmarkDotNet micro benchmarks (BenchmarkSwitcher arguments, e.g. --filter '*').
 string? Value(string name) => Array.IndexOf(args, name) is int i and >= 0 ? args[i + 1] : null;
 int Arg(string name, int fallback) => Value(name) is { } v ? int.Parse(v) : fallback;
@@ -20,7 +21,8 @@ if (args.Contains("--scale"))
     string dir = Path.Combine(Path.GetTempPath(), "typedskv-scale-" + Environment.ProcessId);
     try
     {
-        new ScaleRun(new ScaleRun.Settings(ns, (Value("--systems") ?? "TypedSkv,SQLite,LMDB,RocksDB").Split(','), dir, Arg("--reads", 1_000_000)), Console.Out).Run();
+        new ScaleRun(new ScaleRun.Settings(ns, (Value("--systems") ?? "TypedSkv,SQLite,LMDB,RocksDB").Split(','), dir, Arg("--reads", 1_000_000),
+            Maintenance: args.Contains("--maintenance")), Console.Out).Run();
     }
     finally
     {

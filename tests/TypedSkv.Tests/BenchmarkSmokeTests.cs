@@ -39,6 +39,23 @@ public sealed class BenchmarkSmokeTests : IDisposable
     }
 
     [Fact]
+    public void Scale_mode_with_maintenance_produces_every_row()
+    {
+        var output = new StringWriter();
+        var run = new ScaleRun(new ScaleRun.Settings([2000], ["TypedSkv"], _dir.Path, Reads: 500, Maintenance: true), output);
+        run.Run();
+
+        var figures = run.Results[(2000, "TypedSkv")];
+        string[] keys = ["load_rate", "open_ms", "reads1", "churn_rate", "compact_s", "compact_peak_mib", "backup_s", "backup_peak_mib", "backup_mib", "verify_s", "verify_peak_mib"];
+        Assert.All(keys, k => Assert.True(figures[k] > 0, k));
+        Assert.True(figures["compact_log_after_mib"] < figures["compact_log_before_mib"], "compaction dropped the dead records");
+        string table = output.ToString();
+        Assert.Contains("| peak RSS of the compaction process | MiB |", table);
+        Assert.Contains("| verify the backup against the store | s |", table);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir.Path)); // store and backup deleted
+    }
+
+    [Fact]
     public void Typed_run_produces_put_and_get_rows()
     {
         var output = new StringWriter();

@@ -43,12 +43,6 @@ internal static class BackupRestorer
     }
 
     /// <summary>
-    /// A backup's keys came out of order, so the pass that counted on order (to know each key is new to the file
-    /// without remembering it) must run again with a set of key hashes.
-    /// </summary>
-    private sealed class KeysOutOfOrder : Exception;
-
-    /// <summary>
     /// From a stream read once (stdin, a pipe): into the embedded store (one transaction) or as a dry run. A server
     /// backend needs the input twice (check whole, then write) and refuses a stream.
     /// </summary>
@@ -62,22 +56,6 @@ internal static class BackupRestorer
         // read once: the keys are remembered from the start (a file can be read again when its keys are out of order)
         return Pass(storage, name, () => BackupFiles.OpenRead(input, options.Gzip, leaveOpen: true, name, options.Encryption), options, write: !options.DryRun, keySet: true)
             with { Duration = clock.Elapsed };
-    }
-
-    /// <summary>Whether keys arrive in strictly increasing unsigned byte order (so each is new to the file).</summary>
-    private sealed class KeyOrder
-    {
-        private byte[] _last = new byte[64];
-        private int _length = -1;
-
-        public bool Next(ReadOnlySpan<byte> key)
-        {
-            if (_length >= 0 && key.SequenceCompareTo(_last.AsSpan(0, _length)) <= 0) return false;
-            if (key.Length > _last.Length) _last = new byte[Math.Max(key.Length, _last.Length * 2)];
-            key.CopyTo(_last);
-            _length = key.Length;
-            return true;
-        }
     }
 
     private static RestoreOptions Checked(ISkvStorage? storage, RestoreOptions? options)

@@ -93,6 +93,9 @@ public sealed class VerifyReport
     /// <summary>Problems found in total (may exceed Problems.Count).</summary>
     public long ProblemCount { get; init; }
     public StoreComparison? Comparison { get; init; }
+
+    /// <summary>Which pass made the report: true for the one with a set of key hashes (a file out of key order, a stream, a server backend).</summary>
+    internal bool KeyedPass { get; init; }
     /// <summary>The key prefix the backup was taken with (UTF-8 text, else "base64:..."), null for a whole backup; a comparison with a store covers only it.</summary>
     public string? Prefix { get; init; }
 

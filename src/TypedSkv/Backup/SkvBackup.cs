@@ -5,7 +5,7 @@ namespace TypedSkv;
 /// <summary>
 /// Portable JSON backups of a store (format: docs/backup-format.md): <see cref="Backup(SkvStore, string, BackupOptions?)"/> streams a point-in-time
 /// snapshot to a file, <see cref="Restore(SkvStore, string, RestoreOptions?)"/> loads one all-or-nothing, <see cref="Verify(string, VerifyOptions?)"/>
-/// checks one, alone or against a live store. All run in constant memory, except verify's 64-bit key hash per record.
+/// checks one, alone or against a live store. All run in constant memory, except verify of a file out of key order (or from a stream, or against a server backend), which keeps a 64-bit key hash per record.
 /// </summary>
 public static partial class SkvBackup
 {
