@@ -169,7 +169,7 @@ namespace TypedSkv.Generators
                     : "builder" + string.Concat(c.Keys.Select((k, i) => "." + Append(k.Kind, "key." + KeyPart(c, i), last: i == c.Keys.Count - 1)));
                 w.WriteLine($"internal {c.ClassName}({Storage} storage) : base(storage, {Quote(c.Name)}, {keyEncoding}{indexDescriptors}) {{ }}");
                 w.WriteLine($"protected override {key} KeyOf({record} value) => {getKey};");
-                w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => {appendKey};");
+                if (c.Keys.Count > 1) w.WriteLine($"protected override void AppendKey({KeyBuilder} builder, {key} key) => {appendKey};"); // single keys: the base class
                 w.WriteLine($"protected override void WriteRecord({Writer} writer, {record} value) => {CodecName}.Write_{c.RecordTypeId}(writer, value);");
                 w.WriteLine($"protected override {record}? ReadRecord(ref {Reader} reader) => {CodecName}.Read_{c.RecordTypeId}(ref reader);");
                 w.WriteLine($"protected override global::System.Collections.Generic.IReadOnlyList<string> StoredProperties {{ get; }} = new[] {{ {string.Join(", ", StoredNames(spec, c).Select(Quote))} }};");

@@ -41,8 +41,19 @@ public abstract partial class SkvCollection<T, TKey> : SkvCollection, ISkvIndexH
     /// <summary>The key of a record.</summary>
     protected abstract TKey KeyOf(T value);
 
-    /// <summary>Appends the encoded key parts (after the collection prefix).</summary>
-    protected abstract void AppendKey(SkvKeyBuilder builder, TKey key);
+    /// <summary>
+    /// Appends the encoded key parts (after the collection prefix). A single int, long, Guid or string key is encoded
+    /// here (one less generated member per record: build cost); composite keys override it.
+    /// </summary>
+    protected virtual void AppendKey(SkvKeyBuilder builder, TKey key)
+    {
+        // typeof tests on a type parameter are constants where TKey is a value type: the JIT keeps one branch
+        if (typeof(TKey) == typeof(int)) builder.AppendInt32(System.Runtime.CompilerServices.Unsafe.As<TKey, int>(ref key));
+        else if (typeof(TKey) == typeof(long)) builder.AppendInt64(System.Runtime.CompilerServices.Unsafe.As<TKey, long>(ref key));
+        else if (typeof(TKey) == typeof(Guid)) builder.AppendGuid(System.Runtime.CompilerServices.Unsafe.As<TKey, Guid>(ref key));
+        else if (typeof(TKey) == typeof(string)) builder.AppendString((string)(object)key!, last: true);
+        else throw new NotSupportedException($"collection {Name}: a key of type {typeof(TKey)} needs an AppendKey override");
+    }
 
     /// <summary>Writes a record as JSON.</summary>
     protected abstract void WriteRecord(Utf8JsonWriter writer, T value);
