@@ -15,6 +15,7 @@ public static class ChildRun
     public static IKvSystem Create(string name) => name switch
     {
         "TypedSkv" => new TypedSkvSystem(),
+        "TypedSkv-mem" => new TypedSkvSystem(inMemoryIndex: true),
         "SQLite" => new SqliteSystem(),
         "LiteDB" => new LiteDbSystem(),
         "AppendLog+Dict" => new AppendLogSystem(),
